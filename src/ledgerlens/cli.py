@@ -1,0 +1,378 @@
+"""The ``ledgerlens`` command line: the single place user errors are caught.
+
+Results go to stdout; logs, progress and the one-line error go to stderr. Exit
+codes (README): 0 pass / verified, 1 blocking findings or a failed verification,
+2 usage or configuration error, 3 the work could not start, 4 hold (gate),
+70 an internal error (a bug: please report it with the ``-v`` traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ledgerlens import __version__
+from ledgerlens.errors import LedgerlensError, UsageError
+
+__all__ = ["main"]
+
+logger = logging.getLogger("ledgerlens")
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_INTERNAL = 70
+
+
+def _configure_logging(verbose: int) -> None:
+    from rich.logging import RichHandler
+
+    env_level = os.environ.get("LEDGERLENS_LOG_LEVEL", "").upper()
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    if env_level and verbose == 0:
+        level = logging.getLevelName(env_level) if env_level.isalpha() else level
+    handler = RichHandler(
+        show_path=verbose > 1, rich_tracebacks=verbose > 0, markup=False
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    package = logging.getLogger("ledgerlens")
+    package.handlers[:] = [handler]
+    package.setLevel(level)
+    package.propagate = False
+
+
+def _guarded(func: F) -> F:
+    """Turn ledgerlens errors into one line on stderr and their exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        verbose = ctx.find_root().params.get("verbose", 0)
+        try:
+            return func(*args, **kwargs)
+        except LedgerlensError as exc:
+            if verbose:
+                logger.exception("details")
+            click.echo(f"ledgerlens: {exc.one_line()}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("ledgerlens: interrupted; nothing was sealed half-way", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the single catch point
+            if verbose:
+                logger.exception("internal error")
+            click.echo(
+                f"ledgerlens: internal error ({type(exc).__name__}); "
+                "rerun with -v for the traceback and report it",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_day(value: str) -> date:
+    if value == "yesterday":
+        return (datetime.now(UTC) - timedelta(days=1)).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        msg = f"`{value}` is not a date"
+        raise UsageError(msg, remedy="write it as YYYY-MM-DD") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ledgerlens")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv: debug).")
+@click.option("--config", type=click.Path(dir_okay=False), help="Settings file.")
+@click.option("--profile", help="Profile of the settings file to use.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, config: str | None, profile: str | None) -> None:
+    """Audit production LLM traffic: sealed logs, checks, signed reports."""
+    _configure_logging(verbose)
+    ctx.obj = {"config": config, "profile": profile}
+
+
+def _settings(ctx: click.Context) -> Any:
+    from ledgerlens.config import load_settings
+
+    root = ctx.find_root().obj
+    return load_settings(root["config"], root["profile"])
+
+
+# --- audit --------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--logs", help="File, directory, or glob of the day's logs.")
+@click.option("--date", "day", required=True, help="Day to audit (YYYY-MM-DD or yesterday).")
+@click.option("--store", help="Store directory [./ledgerlens-store].")
+@click.option("--out", help="Output directory; artefacts go to OUT/DATE [./ledgerlens-out].")
+@click.option("--reference-days", type=int, help="Passing sealed days to compare with [7].")
+@click.option("--reference", help="Logs to use as the drift reference instead.")
+@click.option("--signing-key", type=click.Path(dir_okay=False), help="Managed private key.")
+@click.option("--identity-token", help="OIDC token for keyless signing.")
+@click.option("--trust-config", type=click.Path(dir_okay=False), help="Sigstore client trust config.")
+@click.option("--instance", type=click.Choice(["staging", "production"]),
+              help="Public Sigstore instance, used only when named.")
+@click.option("--no-sign", is_flag=True, help="Dry run: produce everything unsigned.")
+@click.option("--reseal", is_flag=True, help="Append a seal that supersedes the day's seal.")
+@click.option("--strict", is_flag=True, help="Quarantined units fail the verdict.")
+@click.option("--allow-empty", is_flag=True, help="Declare that no traffic is expected.")
+@click.option("--naive-tz", help="IANA zone for timestamps that carry none.")
+@click.option("--format", "fmt", help="Force one input format instead of detecting it.")
+@click.option("--checks", type=click.Path(file_okay=False), help="Check suites folder.")
+@click.option("--templates", type=click.Path(file_okay=False), help="Report templates folder.")
+@click.option("--origin", help="Log origin for a new store.")
+@click.option("--day-tz", help="Zone days are cut in, for a new store [UTC].")
+@click.option("--orchestrate", is_flag=True, help="Run as the Prefect flow.")
+@click.pass_context
+@_guarded
+def audit(ctx: click.Context, **options: Any) -> None:
+    """Audit one day: ingest, check, seal, report, sign."""
+    from ledgerlens.engine.spec import AuditSpec, new_run_id
+
+    settings = _settings(ctx).override(
+        {k: options.get(k) for k in ("logs", "store", "out", "reference_days", "naive_tz",
+                                     "signing_key", "trust_config", "instance", "origin",
+                                     "day_tz")}
+        | {"checks": options["checks"], "templates": options["templates"]}
+    )
+    if not settings.logs:
+        raise UsageError("no logs to audit", remedy="pass --logs PATH or set `logs`")
+    if options["no_sign"] and (options["signing_key"] or options["identity_token"]):
+        raise UsageError("--no-sign contradicts the signing options given",
+                         remedy="drop one of them")
+    if options["identity_token"]:
+        # Through the environment, so the token never becomes a flow parameter.
+        os.environ["LEDGERLENS_IDENTITY_TOKEN"] = options["identity_token"]
+
+    spec = AuditSpec(
+        day=_parse_day(options["day"]),
+        logs=settings.logs,
+        store=settings.store,
+        out=settings.out,
+        run_id=new_run_id(),
+        origin=settings.origin,
+        day_tz=settings.day_tz,
+        reference_days=settings.reference_days,
+        reference=options["reference"],
+        naive_tz=settings.naive_tz,
+        format=options["fmt"],
+        checks_dir=settings.checks,
+        templates_dir=settings.templates,
+        signing_key=None if options["no_sign"] else settings.signing_key,
+        trust_config=settings.trust_config,
+        instance=settings.instance,
+        no_sign=options["no_sign"],
+        reseal=options["reseal"],
+        strict=options["strict"],
+        allow_empty=options["allow_empty"],
+    )
+    if spec.reference_days < 1:
+        raise UsageError("--reference-days must be at least 1", remedy="use 7")
+    outcome = _run_audit(spec, orchestrate=options["orchestrate"])
+    _print_outcome(outcome)
+    sys.exit(outcome.exit_code)
+
+
+def _run_audit(spec: Any, *, orchestrate: bool) -> Any:
+    if orchestrate or os.environ.get("PREFECT_API_URL"):
+        from ledgerlens.flows import run_audit_flow
+
+        return run_audit_flow(spec)
+    from ledgerlens.engine.audit import run_audit
+    from ledgerlens.progress import RichProgress
+
+    bars = RichProgress()
+    with bars.running():
+        return run_audit(spec, bars)
+
+
+def _print_outcome(outcome: Any) -> None:
+    import json
+
+    findings = json.loads(outcome.findings_path.read_text())
+    counts = findings["counts"]
+    integrity = findings["integrity"]
+    failed = [c for c in findings["checks"] if c["severity"] == "blocking" and not c["passed"]]
+    click.echo(f"verdict: {outcome.verdict}")
+    click.echo(
+        "units: " + ", ".join(f"{k} {counts[k]}" for k in
+                              ("read", "accepted", "merged", "duplicate", "lineage_only",
+                               "out_of_day", "quarantined"))
+    )
+    click.echo(f"sealed: {integrity['seal']} ({integrity['records']} records, "
+               f"tree size {integrity['tree_size']}, root {integrity['root'][:16]}...)"
+               + (" [existing seal reused]" if outcome.reused_seal else ""))
+    for check in failed:
+        click.echo(f"blocking: {check['check_id']}: {check['summary']}")
+    click.echo(f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)"))
+
+
+# --- keys and verification -----------------------------------------------------
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for ledgerlens-signing.key and .pub.")
+@_guarded
+def keygen(out_dir: str) -> None:
+    """Create a managed ECDSA P-256 signing key pair."""
+    from ledgerlens.signing import keygen as make_keys
+    from ledgerlens.signing import password_from_env_or_prompt
+
+    paths = make_keys(Path(out_dir), password_from_env_or_prompt(confirm=True))
+    for path in paths:
+        click.echo(str(path))
+
+
+@main.command()
+@click.argument("target", type=click.Path())
+@click.option("--key", type=click.Path(dir_okay=False), help="Public key (.pub).")
+@click.option("--cert-identity", help="Expected signer identity (keyless).")
+@click.option("--cert-oidc-issuer", help="Expected OIDC issuer (keyless).")
+@click.option("--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk.")
+@click.option("--instance", type=click.Choice(["staging", "production"]))
+@_guarded
+def verify(target: str, key: str | None, cert_identity: str | None,
+           cert_oidc_issuer: str | None, trust_config: str | None,
+           instance: str | None) -> None:
+    """Verify a signed file or an evidence pack folder, offline."""
+    from ledgerlens.signing import VerifyOptions, verify_target
+
+    options = _verify_options(key, cert_identity, cert_oidc_issuer, trust_config, instance)
+    report = verify_target(Path(target), options)
+    click.echo(report.render())
+    sys.exit(0 if report.ok else 1)
+
+
+def _verify_options(key: str | None, identity: str | None, issuer: str | None,
+                    trust_config: str | None, instance: str | None) -> Any:
+    from ledgerlens.signing import VerifyOptions
+
+    if key and (identity or issuer):
+        raise UsageError("give either --key or --cert-identity/--cert-oidc-issuer",
+                         remedy="a bundle is signed one way")
+    if not key and not (identity and issuer):
+        raise UsageError("no key and no expected identity",
+                         remedy="pass --key PUB, or --cert-identity and --cert-oidc-issuer")
+    return VerifyOptions(
+        key_path=Path(key) if key else None,
+        cert_identity=identity,
+        cert_oidc_issuer=issuer,
+        trust_config=Path(trust_config) if trust_config else None,
+        instance=instance,
+    )
+
+
+# --- regulatory report and store verification ------------------------------------
+
+
+@main.command()
+@click.option("--from", "first", required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "last", required=True, help="Last day (YYYY-MM-DD).")
+@click.option("--store", help="Store directory [./ledgerlens-store].")
+@click.option("--out", help="Output directory [./ledgerlens-out].")
+@click.option("--signing-key", type=click.Path(dir_okay=False), help="Managed private key.")
+@click.option("--identity-token", help="OIDC token for keyless signing.")
+@click.option("--trust-config", type=click.Path(dir_okay=False), help="Sigstore client trust config.")
+@click.option("--instance", type=click.Choice(["staging", "production"]))
+@click.option("--no-sign", is_flag=True, help="Produce the report unsigned.")
+@click.option("--key", "verify_key", type=click.Path(dir_okay=False),
+              help="Public key the checkpoints must verify with.")
+@click.option("--cert-identity", help="Identity the checkpoints must be signed by.")
+@click.option("--cert-oidc-issuer", help="OIDC issuer of that identity.")
+@click.option("--templates", type=click.Path(file_okay=False), help="Report templates folder.")
+@click.pass_context
+@_guarded
+def report(ctx: click.Context, **options: Any) -> None:
+    """Signed report over sealed days, each re-verified first."""
+    from ledgerlens.engine.range_report import RangeSpec, run_range_report
+
+    settings = _settings(ctx).override(
+        {k: options.get(k) for k in ("store", "out", "signing_key", "trust_config",
+                                     "instance", "cert_identity", "cert_oidc_issuer")}
+        | {"templates": options["templates"]}
+    )
+    if options["identity_token"]:
+        os.environ["LEDGERLENS_IDENTITY_TOKEN"] = options["identity_token"]
+    verify_key = options["verify_key"]
+    if verify_key is None and settings.signing_key and not options["no_sign"]:
+        public = Path(settings.signing_key).with_suffix(".pub")
+        verify_key = str(public) if public.is_file() else None
+    spec = RangeSpec(
+        first=_parse_day(options["first"]),
+        last=_parse_day(options["last"]),
+        store=settings.store,
+        out=settings.out,
+        templates_dir=settings.templates,
+        signing_key=None if options["no_sign"] else settings.signing_key,
+        trust_config=settings.trust_config,
+        instance=settings.instance,
+        no_sign=options["no_sign"],
+        verify_key=verify_key,
+        cert_identity=settings.cert_identity,
+        cert_oidc_issuer=settings.cert_oidc_issuer,
+    )
+    outcome = run_range_report(spec)
+    click.echo(f"verdict: {outcome.verdict}")
+    click.echo(f"days: {outcome.days} sealed"
+               + (f"; no seal for {', '.join(outcome.missing)}" if outcome.missing else ""))
+    click.echo(f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)"))
+    sys.exit(outcome.exit_code)
+
+
+@main.command("verify-store")
+@click.option("--store", help="Store directory [./ledgerlens-store].")
+@click.option("--from", "first", help="First day whose records are recomputed.")
+@click.option("--to", "last", help="Last day whose records are recomputed.")
+@click.option("--key", type=click.Path(dir_okay=False), help="Public key of the checkpoints.")
+@click.option("--cert-identity", help="Identity the checkpoints must be signed by.")
+@click.option("--cert-oidc-issuer", help="OIDC issuer of that identity.")
+@click.option("--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk.")
+@click.option("--instance", type=click.Choice(["staging", "production"]))
+@click.pass_context
+@_guarded
+def verify_store_command(ctx: click.Context, store: str | None, first: str | None,
+                         last: str | None, key: str | None, cert_identity: str | None,
+                         cert_oidc_issuer: str | None, trust_config: str | None,
+                         instance: str | None) -> None:
+    """Recompute every sealed day and check hashes, checkpoints and signatures."""
+    from ledgerlens.store import open_store
+    from ledgerlens.verification import verify_store
+
+    settings = _settings(ctx).override({"store": store})
+    check_bundle = None
+    if key or cert_identity:
+        from ledgerlens.signing import verify_blob
+
+        options = _verify_options(key, cert_identity, cert_oidc_issuer, trust_config,
+                                  instance)
+        check_bundle = lambda data, bundle: verify_blob(data, bundle, options)  # noqa: E731
+    result = verify_store(
+        open_store(Path(settings.store)),
+        first=_parse_day(first) if first else None,
+        last=_parse_day(last) if last else None,
+        check_bundle=check_bundle,
+    )
+    for problem in result.problems:
+        click.echo(f"store: {problem}")
+    for day in result.days:
+        status = "ok" if day.ok else "FAILED"
+        signer = f", signed by {day.signer}" if day.signer else ""
+        click.echo(f"{day.seal}: {status} ({day.records} records, tree size "
+                   f"{day.tree_size}{signer}){'' if day.current else ' [superseded]'}")
+        for problem in day.problems:
+            click.echo(f"  - {problem}")
+    if result.gaps:
+        click.echo("no seal for: " + ", ".join(d.isoformat() for d in result.gaps))
+    if check_bundle is None:
+        click.echo("note: checkpoint signatures not checked (pass --key or an identity)")
+    click.echo("verified" if result.ok else "verification FAILED")
+    sys.exit(0 if result.ok else 1)

@@ -1,0 +1,239 @@
+"""Assembling one day from ingested units: day cut, duplicates, outcome counts.
+
+Adapters give every unit a first outcome (accepted, lineage_only, merged,
+quarantined). Here accepted units are cut to the audited day (``out_of_day``
+otherwise), exact duplicates are named (``duplicate``), conflicting duplicates
+(same trace and span id, other content) are both kept and flagged, and producer
+chains are verified on the raw units in file order. Each unit ends with exactly
+one outcome, counted per source file and in total.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from ledgerlens.integrity.chain import ChainTip, ChainVerifier
+from ledgerlens.record import OUTCOMES, empty_frame, records_frame
+
+__all__ = ["DayIngest", "assemble_day"]
+
+logger = logging.getLogger(__name__)
+
+_BATCH = 20_000
+_LISTED = 200  # ids listed per kind in findings; the counts are always complete
+
+
+@dataclass
+class DayIngest:
+    """The day's records and the account of every unit read."""
+
+    day: date
+    records: pl.DataFrame
+    lineage: pl.DataFrame
+    side_units: list[dict[str, Any]]
+    counts: dict[str, Any]
+    chains: list[dict[str, Any]]
+    chain_tips: dict[str, Any]
+    duplicates: list[dict[str, str]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    out_of_day: list[dict[str, str]] = field(default_factory=list)
+
+
+class _Frames:
+    """Rows gathered in batches into frames, so memory stays columnar."""
+
+    def __init__(self) -> None:
+        self.rows: list[Mapping[str, Any]] = []
+        self.frames: list[pl.DataFrame] = []
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.frames.append(records_frame(self.rows))
+            self.rows = []
+
+    def frame(self) -> pl.DataFrame:
+        self.flush()
+        if not self.frames:
+            return empty_frame()
+        return pl.concat(self.frames, how="vertical", rechunk=True)
+
+
+class _Tally:
+    """Outcome counts per source file and in total, plus quarantine reasons."""
+
+    def __init__(self) -> None:
+        self.by_source: dict[str, Counter[str]] = defaultdict(Counter)
+        self.reasons: Counter[str] = Counter()
+
+    def count(self, uri: str, outcome: str, reason: str | None = None) -> None:
+        self.by_source[uri][outcome] += 1
+        self.by_source[uri]["read"] += 1
+        if outcome == "quarantined":
+            self.reasons[reason or "unknown"] += 1
+
+    def as_dict(self, sources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        total: Counter[str] = Counter()
+        rows = []
+        for source in sources:
+            counts = self.by_source.get(source["uri"], Counter())
+            total.update(counts)
+            rows.append({**source, "read": counts["read"],
+                         **{o: counts[o] for o in OUTCOMES}})
+        return {
+            "read": total["read"],
+            **{o: total[o] for o in OUTCOMES},
+            "quarantine_reasons": dict(sorted(self.reasons.items())),
+            "by_source": rows,
+        }
+
+
+def assemble_day(
+    units: Iterable[Any],
+    *,
+    day: date,
+    zone: ZoneInfo,
+    sources: Iterable[Mapping[str, Any]],
+    chain_state: Mapping[str, Any],
+    on_unit: Callable[[], None] | None = None,
+) -> DayIngest:
+    """Give every unit its final outcome and build the day's frames."""
+    records, lineage = _Frames(), _Frames()
+    tally = _Tally()
+    side: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], str] = {}
+    by_span: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    duplicates: list[dict[str, str]] = []
+    out_of_day: list[dict[str, str]] = []
+    verifier = ChainVerifier(_tips(chain_state))
+
+    for unit in units:
+        if on_unit:
+            on_unit()
+        if unit.chain_object is not None:
+            _add_to_chain(verifier, unit)
+        outcome = unit.outcome
+        record = unit.record
+
+        if outcome == "accepted" and record is not None:
+            outcome = _day_outcome(record, day, zone)
+        if outcome == "accepted" and record is not None:
+            key = (record["record_id"], record["source_sha256"])
+            if key in seen:
+                outcome = "duplicate"
+                duplicates.append({"record_id": record["record_id"], "of": seen[key],
+                                   "source": f"{unit.source_uri}@{unit.offset}"})
+            else:
+                seen[key] = record["record_id"]
+                _note_span(by_span, record)
+                records.add(record)
+        elif outcome == "lineage_only" and record is not None:
+            lineage.add(record)
+
+        if outcome == "out_of_day" and record is not None:
+            local = record["ts_start"].astimezone(zone).date().isoformat()
+            out_of_day.append({"record_id": record["record_id"], "date": local})
+        if outcome in ("quarantined", "out_of_day"):
+            side.append(_side_unit(unit, outcome))
+        tally.count(unit.source_uri, outcome, unit.reason)
+
+    verdicts = verifier.finish()
+    return DayIngest(
+        day=day,
+        records=records.frame(),
+        lineage=lineage.frame(),
+        side_units=side,
+        counts=tally.as_dict(sources),
+        chains=[_verdict_json(v) for v in verdicts],
+        chain_tips={k: {"seq": t.seq, "hash": t.hash} for k, t in verifier.tips().items()},
+        duplicates=duplicates,
+        conflicts=_conflicts(by_span),
+        out_of_day=out_of_day,
+    )
+
+
+def _day_outcome(record: Mapping[str, Any], day: date, zone: ZoneInfo) -> str:
+    start: datetime | None = record.get("ts_start")
+    if start is None:
+        return "accepted"  # the quality suite flags the missing time
+    return "accepted" if start.astimezone(zone).date() == day else "out_of_day"
+
+
+def _note_span(
+    by_span: dict[tuple[str, str], list[tuple[str, str]]], record: Mapping[str, Any]
+) -> None:
+    if record.get("trace_id") and record.get("span_id"):
+        key = (record["trace_id"], record["span_id"])
+        by_span[key].append((record["record_id"], record["source_sha256"]))
+
+
+def _conflicts(
+    by_span: Mapping[tuple[str, str], list[tuple[str, str]]],
+) -> list[dict[str, Any]]:
+    found = []
+    for (trace_id, span_id), entries in by_span.items():
+        if len({sha for _, sha in entries}) > 1:
+            found.append({"trace_id": trace_id, "span_id": span_id,
+                          "record_ids": [rid for rid, _ in entries]})
+    return found
+
+
+def _add_to_chain(verifier: ChainVerifier, unit: Any) -> None:
+    obj = unit.chain_object
+    verifier.add(
+        str(obj.get("chain_id")),
+        obj.get("chain_seq"),
+        obj.get("chain_prev"),
+        obj.get("chain_hash"),
+        obj,
+        where=f"{unit.source_uri}@{unit.offset}",
+    )
+
+
+def _tips(state: Mapping[str, Any]) -> dict[str, ChainTip]:
+    return {k: ChainTip(int(v["seq"]), str(v["hash"])) for k, v in state.items()}
+
+
+def _verdict_json(verdict: Any) -> dict[str, Any]:
+    return {
+        "chain_id": verdict.chain_id,
+        "records": verdict.records,
+        "first_seq": verdict.first_seq,
+        "last_seq": verdict.last_seq,
+        "ok": verdict.ok,
+        "first_broken_seq": verdict.first_broken_seq,
+        "problems": [
+            {"kind": p.kind, "seq": p.seq, "where": p.where, "detail": p.detail}
+            for p in verdict.problems
+        ],
+    }
+
+
+def _side_unit(unit: Any, outcome: str) -> dict[str, Any]:
+    record = unit.record or {}
+    return {
+        "outcome": outcome,
+        "reason": unit.reason if outcome == "quarantined" else "out_of_day",
+        "source_uri": unit.source_uri,
+        "source_format": unit.source_format,
+        "offset": unit.offset,
+        "index": unit.index,
+        "record_id": record.get("record_id"),
+        "raw_b64": base64.b64encode(unit.raw).decode("ascii"),
+        "raw_sha256": record.get("source_sha256") or hashlib.sha256(unit.raw).hexdigest(),
+    }
+

@@ -1,0 +1,30 @@
+"""The sealed store: layout, lock, sealing, and reading back."""
+
+from ledgerlens.store.layout import DESCRIPTOR, SealRef, Store, create_store, open_store
+from ledgerlens.store.lock import store_lock
+from ledgerlens.store.reader import (
+    chain_tips_before,
+    locate,
+    read_records,
+    reference_seals,
+    sealed_findings,
+)
+from ledgerlens.store.seal import DayContents, SealResult, seal_day, seal_files
+
+__all__ = [
+    "DESCRIPTOR",
+    "DayContents",
+    "SealRef",
+    "SealResult",
+    "Store",
+    "chain_tips_before",
+    "create_store",
+    "locate",
+    "open_store",
+    "read_records",
+    "reference_seals",
+    "seal_day",
+    "seal_files",
+    "sealed_findings",
+    "store_lock",
+]

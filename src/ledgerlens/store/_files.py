@@ -1,0 +1,46 @@
+"""Small durable-file helpers: hashing while writing, fsync, atomic placement."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+__all__ = ["file_sha256", "fsync_dir", "write_bytes_durably", "write_json_durably"]
+
+_CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_bytes_durably(path: Path, data: bytes) -> str:
+    """Write ``data`` to a new file, fsync it, and return its hex SHA-256."""
+    with path.open("xb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_json_durably(path: Path, value: Any) -> str:
+    """Write ``value`` as indented JSON (sorted keys) and return its SHA-256."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_bytes_durably(path, text.encode("utf-8"))
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries (renames, new files) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

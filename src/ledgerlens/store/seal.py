@@ -1,0 +1,311 @@
+"""Sealing a day: append its leaves to the store's Merkle log and commit a seal.
+
+The commit is atomic and never rewrites anything sealed:
+
+1. everything is written and fsynced in ``STORE/staging/<seq>-<D>/``;
+2. the day's Parquet and quarantine files are placed under names carrying the new
+   sequence number (no older file has that name);
+3. the staging directory is renamed to ``STORE/seals/<seq>-<D>`` — the commit
+   point; a crash before it leaves only files no seal names, which the next run
+   moves to ``STORE/orphans/``;
+4. on a reseal, the files of the seal it supersedes move to ``STORE/superseded/``
+   (renamed, never changed).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from ledgerlens.errors import StoreError
+from ledgerlens.integrity.checkpoint import Checkpoint
+from ledgerlens.integrity.leaf import leaf_hashes, manifest_leaf_bytes
+from ledgerlens.integrity.merkle import CompactRange, leaf_hash
+from ledgerlens.record import RECORD_SCHEMA
+from ledgerlens.store._files import (
+    file_sha256,
+    fsync_dir,
+    write_bytes_durably,
+    write_json_durably,
+)
+from ledgerlens.store.layout import SealRef, Store
+from ledgerlens.store.lock import store_lock
+
+__all__ = ["DayContents", "SealResult", "seal_day", "seal_files"]
+
+logger = logging.getLogger(__name__)
+
+BlobSigner = Callable[[bytes], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class DayContents:
+    """Everything one seal commits for one day.
+
+    ``findings`` are the day's results known before sealing (counts, checks,
+    chain verdicts, lineage); the seal hashes them into its manifest leaf.
+    """
+
+    day: date
+    records: pl.DataFrame
+    lineage: pl.DataFrame
+    side_units: Sequence[Mapping[str, Any]]
+    findings: Mapping[str, Any]
+    inputs: Sequence[Mapping[str, Any]]
+    counts: Mapping[str, Any]
+    chain_tips: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class SealResult:
+    """What a seal committed, for the report and the evidence pack."""
+
+    seal: SealRef
+    note: bytes
+    checkpoint: Checkpoint
+    bundle: Mapping[str, Any] | None
+    records: int
+    leaves: int
+    previous_tree_size: int
+    supersedes: str | None
+
+    @property
+    def tree_size(self) -> int:
+        """Size of the whole log after this seal."""
+        return self.checkpoint.tree_size
+
+    @property
+    def root_hex(self) -> str:
+        """Root hash of the whole log after this seal, hex."""
+        return self.checkpoint.root.hex()
+
+
+def seal_files(seal: SealRef) -> dict[str, Any]:
+    """The seal's ``files.json``: relative path and sha256 of every file it names."""
+    data: dict[str, Any] = json.loads((seal.path / "files.json").read_text())
+    return data
+
+
+def seal_day(
+    store: Store,
+    contents: DayContents,
+    *,
+    reseal: bool = False,
+    sign: BlobSigner | None = None,
+) -> SealResult:
+    """Seal one day into the store's log and return what was committed."""
+    with store_lock(store.root):
+        _recover_orphans(store)
+        existing = store.current_seals().get(contents.day)
+        if existing is not None and not reseal:
+            msg = f"{contents.day} is already sealed ({existing.name})"
+            raise StoreError(msg, remedy="pass --reseal to append a superseding seal")
+
+        head = store.seals()[-1] if store.seals() else None
+        seq = head.seq + 1 if head else 1
+        compact, prev = _log_state(head)
+        staging = store.root / "staging" / f"{seq:06d}-{contents.day.isoformat()}"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+
+        result = _write_seal(store, contents, staging, seq, compact, prev, existing, sign)
+        _commit(store, contents.day, staging, seq, existing)
+        logger.info(
+            "sealed %s as %s: %d records, tree size %d",
+            contents.day,
+            result.seal.name,
+            result.records,
+            result.tree_size,
+        )
+        return result
+
+
+def _log_state(head: SealRef | None) -> tuple[CompactRange, Checkpoint | None]:
+    if head is None:
+        return CompactRange(), None
+    state = json.loads((head.path / "compact-range.json").read_text())
+    checkpoint = Checkpoint.parse((head.path / "checkpoint.note").read_bytes())
+    compact = CompactRange.from_state(state)
+    if compact.size != checkpoint.tree_size or compact.root() != checkpoint.root:
+        msg = f"the log state of {head.name} does not match its checkpoint"
+        raise StoreError(msg, remedy="run `ledgerlens verify-store` to locate the damage")
+    return compact, checkpoint
+
+
+def _write_seal(
+    store: Store,
+    contents: DayContents,
+    staging: Path,
+    seq: int,
+    compact: CompactRange,
+    prev: Checkpoint | None,
+    existing: SealRef | None,
+    sign: BlobSigner | None,
+) -> SealResult:
+    day = contents.day.isoformat()
+    records, hashes = _ordered_records(contents.records)
+    first_leaf = compact.size
+
+    # Data files first: their hashes go into the manifest leaf.
+    part_name = f"part-{seq:06d}.parquet"
+    records.write_parquet(staging / part_name, compression="zstd", statistics=True)
+    lineage_name = "lineage.parquet"
+    contents.lineage.write_parquet(staging / lineage_name, compression="zstd")
+    units_name = f"units-{seq:06d}.jsonl"
+    units_bytes = b"".join(
+        orjson.dumps(u, option=orjson.OPT_SORT_KEYS) + b"\n" for u in contents.side_units
+    )
+    units_sha = write_bytes_durably(staging / units_name, units_bytes)
+    findings_sha = write_json_durably(staging / "findings.json", contents.findings)
+    records_sha = file_sha256(staging / part_name)
+    lineage_sha = file_sha256(staging / lineage_name)
+
+    manifest = {
+        "date": day,
+        "seal_seq": seq,
+        "day_tz": store.day_tz,
+        "leaf_range": [first_leaf, first_leaf + len(hashes)],
+        "records": len(hashes),
+        "inputs": [dict(i) for i in contents.inputs],
+        "counts": _json_safe(contents.counts),
+        "records_sha256": records_sha,
+        "lineage_sha256": lineage_sha,
+        "quarantine_sha256": units_sha,
+        "findings_sha256": findings_sha,
+        "supersedes": existing.name if existing else None,
+    }
+    manifest_hash = leaf_hash(manifest_leaf_bytes(manifest))
+    for value in hashes:
+        compact.append(value)
+    compact.append(manifest_hash)
+
+    checkpoint = Checkpoint(
+        origin=store.origin,
+        tree_size=compact.size,
+        root=compact.root(),
+        seal_seq=seq,
+        date=contents.day,
+        day_tz=store.day_tz,
+        prev_size=prev.tree_size if prev else None,
+        prev_root=prev.root if prev else None,
+    )
+    note = checkpoint.to_note()
+    bundle = dict(sign(note)) if sign else None
+
+    write_json_durably(staging / "manifest.json", manifest)
+    write_bytes_durably(staging / "leaves.bin", b"".join(hashes) + manifest_hash)
+    write_bytes_durably(staging / "checkpoint.note", note)
+    if bundle is not None:
+        write_json_durably(staging / "checkpoint.note.sigstore.json", bundle)
+    write_json_durably(staging / "compact-range.json", compact.to_state())
+    write_json_durably(staging / "chain-tips.json", _json_safe(contents.chain_tips))
+    write_json_durably(
+        staging / "files.json",
+        {
+            "records": {"path": f"records/date={day}/{part_name}", "sha256": records_sha},
+            "quarantine": {
+                "path": f"quarantine/date={day}/{units_name}",
+                "sha256": units_sha,
+            },
+            "lineage": {"path": lineage_name, "sha256": lineage_sha},
+            "findings": {"path": "findings.json", "sha256": findings_sha},
+        },
+    )
+    fsync_dir(staging)
+
+    final = store.seals_dir / staging.name
+    return SealResult(
+        seal=SealRef(seq, contents.day, final),
+        note=note,
+        checkpoint=checkpoint,
+        bundle=bundle,
+        records=len(hashes),
+        leaves=len(hashes) + 1,
+        previous_tree_size=prev.tree_size if prev else 0,
+        supersedes=existing.name if existing else None,
+    )
+
+
+def _ordered_records(records: pl.DataFrame) -> tuple[pl.DataFrame, list[bytes]]:
+    """Records in leaf order (ts_start, record_id, leaf hash) and their leaf hashes."""
+    records = records.select(list(RECORD_SCHEMA)).sort(
+        ["ts_start", "record_id"], nulls_last=True, maintain_order=True
+    )
+    hashes = leaf_hashes(records.iter_rows(named=True))
+    keys = records.select("ts_start", "record_id").rows()
+    order = sorted(range(len(hashes)), key=lambda i: (*keys[i], hashes[i]))
+    if order != list(range(len(hashes))):
+        records = records[order]
+        hashes = [hashes[i] for i in order]
+    return records, hashes
+
+
+def _commit(
+    store: Store, day: date, staging: Path, seq: int, existing: SealRef | None
+) -> None:
+    files = json.loads((staging / "files.json").read_text())
+    for key, name in (("records", f"part-{seq:06d}.parquet"),
+                      ("quarantine", f"units-{seq:06d}.jsonl")):
+        target = store.root / files[key]["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (staging / name).replace(target)
+        fsync_dir(target.parent)
+
+    store.seals_dir.mkdir(exist_ok=True)
+    staging.replace(store.seals_dir / staging.name)
+    fsync_dir(store.seals_dir)
+
+    if existing is not None:
+        _supersede(store, existing)
+
+
+def _supersede(store: Store, old: SealRef) -> None:
+    """Move the day files of a superseded seal aside, unchanged."""
+    target = store.root / "superseded" / old.name
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in seal_files(old).values():
+        source = store.root / entry["path"]
+        if entry["path"].startswith(("records/", "quarantine/")) and source.exists():
+            source.replace(target / source.name)
+    fsync_dir(target)
+
+
+def _recover_orphans(store: Store) -> None:
+    """Move day files that no committed seal names to ``STORE/orphans/``."""
+    named = set()
+    for seal in store.seals():
+        for entry in seal_files(seal).values():
+            named.add(entry["path"])
+    for folder in ("records", "quarantine"):
+        base = store.root / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(base.glob("date=*/*")):
+            relative = path.relative_to(store.root).as_posix()
+            if relative not in named:
+                orphans = store.root / "orphans"
+                orphans.mkdir(exist_ok=True)
+                logger.warning("moving %s, which no seal names, to orphans/", relative)
+                path.replace(orphans / f"{path.parent.name}-{path.name}")
+    current = set(store.current_seals().values())
+    for seal in store.seals():
+        if seal not in current:
+            _supersede(store, seal)
+    staging = store.root / "staging"
+    if staging.is_dir():
+        for leftover in staging.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
