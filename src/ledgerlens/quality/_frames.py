@@ -1,0 +1,76 @@
+"""The tables a suite runs on, built from the record frame with polars.
+
+Each table keeps ``record_id`` beside the checked columns so ledgerlens can name
+offending records itself. Only the checked columns go on to pandas and Great
+Expectations (:func:`to_pandas`); the text columns never do, only their lengths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ledgerlens.quality._catalogue import COLUMNS, EXPLODED_TABLES, TableName
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["build_tables", "to_pandas"]
+
+_RECORD_DERIVED: dict[str, pl.Expr] = {
+    "input_chars": pl.col("input_text").str.len_chars().cast(pl.Int64),
+    "output_chars": pl.col("output_text").str.len_chars().cast(pl.Int64),
+    "retrieval_count": pl.col("retrieval").list.len().cast(pl.Int64),
+    "policy_result_count": pl.col("policy_results").list.len().cast(pl.Int64),
+}
+
+
+def build_tables(
+    records: pl.DataFrame, columns: Iterable[str]
+) -> dict[TableName, pl.DataFrame]:
+    """One frame per table some of ``columns`` live in, row order preserved."""
+    by_table: dict[TableName, list[str]] = {}
+    for name in sorted(set(columns)):
+        by_table.setdefault(COLUMNS[name].table, []).append(name)
+
+    tables: dict[TableName, pl.DataFrame] = {}
+    for table, names in by_table.items():
+        if table == "records":
+            tables[table] = _records_table(records, names)
+        else:
+            tables[table] = _exploded_table(records, table, names)
+    return tables
+
+
+def _records_table(records: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    selected = [
+        _RECORD_DERIVED[n].alias(n) if n in _RECORD_DERIVED else pl.col(n)
+        for n in names
+        if n != "record_id"
+    ]
+    return records.select(pl.col("record_id"), *selected)
+
+
+def _exploded_table(
+    records: pl.DataFrame, table: TableName, names: list[str]
+) -> pl.DataFrame:
+    list_column, fields = EXPLODED_TABLES[table]
+
+    # A record with no list, or an empty one, contributes no row; a null item
+    # inside a list is dropped too, as it holds no field to check.
+    items = (
+        records.select("record_id", list_column)
+        .explode(list_column)
+        .filter(pl.col(list_column).is_not_null())
+    )
+    return items.select(
+        "record_id",
+        *[pl.col(list_column).struct.field(fields[n]).alias(n) for n in names],
+    )
+
+
+def to_pandas(table: pl.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """The given columns of a table as the pandas frame handed to GX."""
+    return table.select(sorted(set(columns))).to_pandas()
