@@ -243,13 +243,32 @@ def keygen(out_dir: str) -> None:
 def verify(target: str, key: str | None, cert_identity: str | None,
            cert_oidc_issuer: str | None, trust_config: str | None,
            instance: str | None) -> None:
-    """Verify a signed file or an evidence pack folder, offline."""
-    from ledgerlens.signing import VerifyOptions, verify_target
+    """Verify a signed file or an evidence pack folder, offline.
+
+    A folder (or an ``evidence.intoto.sigstore.json``) is checked as an evidence
+    pack: the signature first, then every artefact it lists (ok, changed,
+    missing). A file is checked against ``FILE.sigstore.json`` beside it.
+    """
+    from ledgerlens.signing import PACK_FILE, verify_file, verify_pack
 
     options = _verify_options(key, cert_identity, cert_oidc_issuer, trust_config, instance)
-    report = verify_target(Path(target), options)
-    click.echo(report.render())
-    sys.exit(0 if report.ok else 1)
+    path = Path(target)
+    if not path.exists():
+        raise UsageError(f"{path} does not exist", remedy="check the path")
+    if path.is_dir() or path.name == PACK_FILE:
+        pack = verify_pack(path, options)
+        click.echo(f"evidence pack signed by {pack.signer}")
+        for subject in pack.subjects:
+            click.echo(f"{subject.state:9} {subject.name}")
+        failed = [s.name for s in pack.problems]
+        if failed:
+            click.echo(f"ledgerlens: evidence pack does not verify: "
+                       f"{', '.join(failed)} changed or missing", err=True)
+            sys.exit(1)
+        click.echo("verified")
+        return
+    signer = verify_file(path, options)
+    click.echo(f"verified: {path.name} signed by {signer}")
 
 
 def _verify_options(key: str | None, identity: str | None, issuer: str | None,
