@@ -1,0 +1,82 @@
+"""Choosing the adapter for a file from a small sample of it.
+
+Every registered adapter scores the same :class:`Sample`; the highest score
+above zero wins, and registry order breaks a tie. The sample is the first
+64 KiB plus the first few non-blank lines read whole (a Collector line can be
+megabytes long), so detection costs one short read per file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Final
+
+import orjson
+
+from ledgerlens.errors import IngestError
+from ledgerlens.ingest.interface import Adapter, Sample, SourceFile
+
+__all__ = ["detect_adapter", "sample_source"]
+
+logger = logging.getLogger(__name__)
+
+_HEAD_BYTES: Final = 64 * 1024
+_SAMPLE_LINES: Final = 8
+_SAMPLE_BYTES: Final = 64 * 1024 * 1024
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+def sample_source(source: SourceFile) -> Sample:
+    """The first bytes and first few non-blank lines of a file, for sniffing."""
+    first_object: dict[str, Any] | None = None
+    lines_seen = 0
+    read = 0
+    try:
+        with source.path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+            handle.seek(0)
+            for line in handle:
+                read += len(line)
+                if line.strip():
+                    lines_seen += 1
+                    if first_object is None:
+                        first_object = _object_or_none(line, at_start=lines_seen == 1)
+                if lines_seen >= _SAMPLE_LINES or read >= _SAMPLE_BYTES:
+                    break
+    except OSError as exc:
+        msg = f"cannot read log file `{source.path}`: {exc.strerror}"
+        raise IngestError(msg, remedy="check the file is still there") from exc
+    return Sample(
+        name=source.path.name,
+        head=head,
+        first_object=first_object,
+        lines_seen=lines_seen,
+    )
+
+
+def detect_adapter(sample: Sample, adapters: Sequence[Adapter]) -> Adapter | None:
+    """The adapter most sure of ``sample``, or ``None`` if none recognises it."""
+    best: Adapter | None = None
+    best_score = 0
+    for adapter in adapters:
+        score = adapter.sniff(sample)
+        if score > best_score:
+            best, best_score = adapter, score
+    logger.debug(
+        "format of %s: %s (score %d)",
+        sample.name,
+        best.name if best else "none",
+        best_score,
+    )
+    return best
+
+
+def _object_or_none(line: bytes, *, at_start: bool) -> dict[str, Any] | None:
+    if at_start and line.startswith(_BOM):
+        line = line[len(_BOM) :]
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -1,0 +1,84 @@
+"""Reading one source into units: pick the adapter, stream, count.
+
+This is the whole orchestration of ingest. It knows the registry, never a
+concrete adapter; de-duplication and day assignment happen later, in the
+pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from typing import Final
+
+from ledgerlens.errors import UsageError
+from ledgerlens.ingest.detect import detect_adapter, sample_source
+from ledgerlens.ingest.interface import (
+    Adapter,
+    IngestOptions,
+    SourceFile,
+    Unit,
+    quarantined_unit,
+)
+from ledgerlens.ingest.registry import ADAPTERS, adapter_named
+from ledgerlens.ingest.sources import read_exact
+from ledgerlens.ingest.timeparse import resolve_zone
+
+__all__ = ["UNKNOWN_FORMAT", "read_units"]
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN_FORMAT: Final = "unknown"
+
+
+def read_units(source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
+    """Stream the units of ``source``, each with exactly one outcome.
+
+    The format is ``options.format`` or is detected. A file no adapter
+    recognises gives one quarantined unit (``unsupported_format``) holding the
+    whole file; an empty or blank file gives none. Raises :class:`UsageError`
+    at the first step for an unknown format name or ``naive_tz``.
+    """
+    _check_options(options)
+    if options.format is not None:
+        adapter: Adapter | None = adapter_named(options.format)
+    else:
+        sample = sample_source(source)
+        if not sample.head.strip() and len(sample.head) == source.size:
+            logger.info("%s is empty: no units", source.uri)
+            return
+        adapter = detect_adapter(sample, ADAPTERS)
+
+    if adapter is None:
+        logger.warning("%s: no adapter recognises this file", source.uri)
+        raw = read_exact(source)
+        yield quarantined_unit(
+            source.uri, UNKNOWN_FORMAT, 0, 0, raw, "unsupported_format"
+        )
+        return
+    yield from _counted(adapter.read(source, options), source, adapter.name)
+
+
+def _check_options(options: IngestOptions) -> None:
+    if options.naive_tz is None:
+        return
+    try:
+        resolve_zone(options.naive_tz)
+    except ValueError:
+        msg = f"unknown time zone `{options.naive_tz}` for naive timestamps"
+        raise UsageError(msg, remedy="give an IANA zone such as Europe/Paris") from None
+
+
+def _counted(units: Iterator[Unit], source: SourceFile, name: str) -> Iterator[Unit]:
+    counts: Counter[str] = Counter()
+    for unit in units:
+        counts[unit.outcome] += 1
+        yield unit
+    logger.info(
+        "%s read as %s: %d unit(s) %s",
+        source.uri,
+        name,
+        sum(counts.values()),
+        dict(sorted(counts.items())),
+    )
