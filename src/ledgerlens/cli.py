@@ -228,8 +228,8 @@ def keygen(out_dir: str) -> None:
     from ledgerlens.signing import password_from_env_or_prompt
 
     paths = make_keys(Path(out_dir), password_from_env_or_prompt(confirm=True))
-    for path in paths:
-        click.echo(str(path))
+    click.echo(f"private key: {paths.private_key}")
+    click.echo(f"public key:  {paths.public_key}")
 
 
 @main.command()

@@ -182,8 +182,9 @@ def _write_seal(
         "lineage_sha256": lineage_sha,
         "quarantine_sha256": units_sha,
         "findings_sha256": findings_sha,
-        "supersedes": existing.name if existing else None,
     }
+    if existing is not None:
+        manifest["supersedes"] = existing.name
     manifest_hash = leaf_hash(manifest_leaf_bytes(manifest))
     for value in hashes:
         compact.append(value)
