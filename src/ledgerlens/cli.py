@@ -8,82 +8,26 @@ codes (README): 0 pass / verified, 1 blocking findings or a failed verification,
 
 from __future__ import annotations
 
-import logging
+import importlib
 import os
+import pkgutil
 import sys
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ledgerlens import __version__
-from ledgerlens.errors import LedgerlensError, UsageError
+from ledgerlens._cli_support import (
+    configure_logging,
+    guarded,
+    parse_day,
+    settings_of,
+    verify_options,
+)
+from ledgerlens.errors import UsageError
 
 __all__ = ["main"]
-
-logger = logging.getLogger("ledgerlens")
-F = TypeVar("F", bound=Callable[..., Any])
-EXIT_INTERNAL = 70
-
-
-def _configure_logging(verbose: int) -> None:
-    from rich.logging import RichHandler
-
-    env_level = os.environ.get("LEDGERLENS_LOG_LEVEL", "").upper()
-    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    if env_level and verbose == 0:
-        level = logging.getLevelName(env_level) if env_level.isalpha() else level
-    handler = RichHandler(
-        show_path=verbose > 1, rich_tracebacks=verbose > 0, markup=False
-    )
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    package = logging.getLogger("ledgerlens")
-    package.handlers[:] = [handler]
-    package.setLevel(level)
-    package.propagate = False
-
-
-def _guarded(func: F) -> F:
-    """Turn ledgerlens errors into one line on stderr and their exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        verbose = ctx.find_root().params.get("verbose", 0)
-        try:
-            return func(*args, **kwargs)
-        except LedgerlensError as exc:
-            if verbose:
-                logger.exception("details")
-            click.echo(f"ledgerlens: {exc.one_line()}", err=True)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("ledgerlens: interrupted; nothing was sealed half-way", err=True)
-            sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the single catch point
-            if verbose:
-                logger.exception("internal error")
-            click.echo(
-                f"ledgerlens: internal error ({type(exc).__name__}); "
-                "rerun with -v for the traceback and report it",
-                err=True,
-            )
-            sys.exit(EXIT_INTERNAL)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _parse_day(value: str) -> date:
-    if value == "yesterday":
-        return (datetime.now(UTC) - timedelta(days=1)).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        msg = f"`{value}` is not a date"
-        raise UsageError(msg, remedy="write it as YYYY-MM-DD") from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,17 +36,12 @@ def _parse_day(value: str) -> date:
 @click.option("--config", type=click.Path(dir_okay=False), help="Settings file.")
 @click.option("--profile", help="Profile of the settings file to use.")
 @click.pass_context
-def main(ctx: click.Context, verbose: int, config: str | None, profile: str | None) -> None:
+def main(
+    ctx: click.Context, verbose: int, config: str | None, profile: str | None
+) -> None:
     """Audit production LLM traffic: sealed logs, checks, signed reports."""
-    _configure_logging(verbose)
+    configure_logging(verbose)
     ctx.obj = {"config": config, "profile": profile}
-
-
-def _settings(ctx: click.Context) -> Any:
-    from ledgerlens.config import load_settings
-
-    root = ctx.find_root().obj
-    return load_settings(root["config"], root["profile"])
 
 
 # --- audit --------------------------------------------------------------------
@@ -110,50 +49,84 @@ def _settings(ctx: click.Context) -> Any:
 
 @main.command()
 @click.option("--logs", help="File, directory, or glob of the day's logs.")
-@click.option("--date", "day", required=True, help="Day to audit (YYYY-MM-DD or yesterday).")
+@click.option(
+    "--date", "day", required=True, help="Day to audit (YYYY-MM-DD or yesterday)."
+)
 @click.option("--store", help="Store directory [./ledgerlens-store].")
-@click.option("--out", help="Output directory; artefacts go to OUT/DATE [./ledgerlens-out].")
-@click.option("--reference-days", type=int, help="Passing sealed days to compare with [7].")
+@click.option(
+    "--out", help="Output directory; artefacts go to OUT/DATE [./ledgerlens-out]."
+)
+@click.option(
+    "--reference-days", type=int, help="Passing sealed days to compare with [7]."
+)
 @click.option("--reference", help="Logs to use as the drift reference instead.")
-@click.option("--signing-key", type=click.Path(dir_okay=False), help="Managed private key.")
+@click.option(
+    "--signing-key", type=click.Path(dir_okay=False), help="Managed private key."
+)
 @click.option("--identity-token", help="OIDC token for keyless signing.")
-@click.option("--trust-config", type=click.Path(dir_okay=False), help="Sigstore client trust config.")
-@click.option("--instance", type=click.Choice(["staging", "production"]),
-              help="Public Sigstore instance, used only when named.")
+@click.option(
+    "--trust-config",
+    type=click.Path(dir_okay=False),
+    help="Sigstore client trust config.",
+)
+@click.option(
+    "--instance",
+    type=click.Choice(["staging", "production"]),
+    help="Public Sigstore instance, used only when named.",
+)
 @click.option("--no-sign", is_flag=True, help="Dry run: produce everything unsigned.")
-@click.option("--reseal", is_flag=True, help="Append a seal that supersedes the day's seal.")
+@click.option(
+    "--reseal", is_flag=True, help="Append a seal that supersedes the day's seal."
+)
 @click.option("--strict", is_flag=True, help="Quarantined units fail the verdict.")
-@click.option("--allow-empty", is_flag=True, help="Declare that no traffic is expected.")
+@click.option(
+    "--allow-empty", is_flag=True, help="Declare that no traffic is expected."
+)
 @click.option("--naive-tz", help="IANA zone for timestamps that carry none.")
 @click.option("--format", "fmt", help="Force one input format instead of detecting it.")
 @click.option("--checks", type=click.Path(file_okay=False), help="Check suites folder.")
-@click.option("--templates", type=click.Path(file_okay=False), help="Report templates folder.")
+@click.option(
+    "--templates", type=click.Path(file_okay=False), help="Report templates folder."
+)
 @click.option("--origin", help="Log origin for a new store.")
 @click.option("--day-tz", help="Zone days are cut in, for a new store [UTC].")
 @click.option("--orchestrate", is_flag=True, help="Run as the Prefect flow.")
 @click.pass_context
-@_guarded
+@guarded
 def audit(ctx: click.Context, **options: Any) -> None:
     """Audit one day: ingest, check, seal, report, sign."""
     from ledgerlens.engine.spec import AuditSpec, new_run_id
 
-    settings = _settings(ctx).override(
-        {k: options.get(k) for k in ("logs", "store", "out", "reference_days", "naive_tz",
-                                     "signing_key", "trust_config", "instance", "origin",
-                                     "day_tz")}
+    settings = settings_of(ctx).override(
+        {
+            k: options.get(k)
+            for k in (
+                "logs",
+                "store",
+                "out",
+                "reference_days",
+                "naive_tz",
+                "signing_key",
+                "trust_config",
+                "instance",
+                "origin",
+                "day_tz",
+            )
+        }
         | {"checks": options["checks"], "templates": options["templates"]}
     )
     if not settings.logs:
         raise UsageError("no logs to audit", remedy="pass --logs PATH or set `logs`")
     if options["no_sign"] and (options["signing_key"] or options["identity_token"]):
-        raise UsageError("--no-sign contradicts the signing options given",
-                         remedy="drop one of them")
+        raise UsageError(
+            "--no-sign contradicts the signing options given", remedy="drop one of them"
+        )
     if options["identity_token"]:
         # Through the environment, so the token never becomes a flow parameter.
         os.environ["LEDGERLENS_IDENTITY_TOKEN"] = options["identity_token"]
 
     spec = AuditSpec(
-        day=_parse_day(options["day"]),
+        day=parse_day(options["day"]),
         logs=settings.logs,
         store=settings.store,
         out=settings.out,
@@ -200,28 +173,49 @@ def _print_outcome(outcome: Any) -> None:
     findings = json.loads(outcome.findings_path.read_text())
     counts = findings["counts"]
     integrity = findings["integrity"]
-    failed = [c for c in findings["checks"] if c["severity"] == "blocking" and not c["passed"]]
+    failed = [
+        c for c in findings["checks"] if c["severity"] == "blocking" and not c["passed"]
+    ]
     click.echo(f"verdict: {outcome.verdict}")
     click.echo(
-        "units: " + ", ".join(f"{k} {counts[k]}" for k in
-                              ("read", "accepted", "merged", "duplicate", "lineage_only",
-                               "out_of_day", "quarantined"))
+        "units: "
+        + ", ".join(
+            f"{k} {counts[k]}"
+            for k in (
+                "read",
+                "accepted",
+                "merged",
+                "duplicate",
+                "lineage_only",
+                "out_of_day",
+                "quarantined",
+            )
+        )
     )
-    click.echo(f"sealed: {integrity['seal']} ({integrity['records']} records, "
-               f"tree size {integrity['tree_size']}, root {integrity['root'][:16]}...)"
-               + (" [existing seal reused]" if outcome.reused_seal else ""))
+    click.echo(
+        f"sealed: {integrity['seal']} ({integrity['records']} records, "
+        f"tree size {integrity['tree_size']}, root {integrity['root'][:16]}...)"
+        + (" [existing seal reused]" if outcome.reused_seal else "")
+    )
     for check in failed:
         click.echo(f"blocking: {check['check_id']}: {check['summary']}")
-    click.echo(f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)"))
+    click.echo(
+        f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)")
+    )
 
 
 # --- keys and verification -----------------------------------------------------
 
 
 @main.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for ledgerlens-signing.key and .pub.")
-@_guarded
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for ledgerlens-signing.key and .pub.",
+)
+@guarded
 def keygen(out_dir: str) -> None:
     """Create a managed ECDSA P-256 signing key pair."""
     from ledgerlens.signing import keygen as make_keys
@@ -237,12 +231,19 @@ def keygen(out_dir: str) -> None:
 @click.option("--key", type=click.Path(dir_okay=False), help="Public key (.pub).")
 @click.option("--cert-identity", help="Expected signer identity (keyless).")
 @click.option("--cert-oidc-issuer", help="Expected OIDC issuer (keyless).")
-@click.option("--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk.")
+@click.option(
+    "--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk."
+)
 @click.option("--instance", type=click.Choice(["staging", "production"]))
-@_guarded
-def verify(target: str, key: str | None, cert_identity: str | None,
-           cert_oidc_issuer: str | None, trust_config: str | None,
-           instance: str | None) -> None:
+@guarded
+def verify(
+    target: str,
+    key: str | None,
+    cert_identity: str | None,
+    cert_oidc_issuer: str | None,
+    trust_config: str | None,
+    instance: str | None,
+) -> None:
     """Verify a signed file or an evidence pack folder, offline.
 
     A folder (or an ``evidence.intoto.sigstore.json``) is checked as an evidence
@@ -251,7 +252,9 @@ def verify(target: str, key: str | None, cert_identity: str | None,
     """
     from ledgerlens.signing import PACK_FILE, verify_file, verify_pack
 
-    options = _verify_options(key, cert_identity, cert_oidc_issuer, trust_config, instance)
+    options = verify_options(
+        key, cert_identity, cert_oidc_issuer, trust_config, instance
+    )
     path = Path(target)
     if not path.exists():
         raise UsageError(f"{path} does not exist", remedy="check the path")
@@ -262,32 +265,16 @@ def verify(target: str, key: str | None, cert_identity: str | None,
             click.echo(f"{subject.state:9} {subject.name}")
         failed = [s.name for s in pack.problems]
         if failed:
-            click.echo(f"ledgerlens: evidence pack does not verify: "
-                       f"{', '.join(failed)} changed or missing", err=True)
+            click.echo(
+                f"ledgerlens: evidence pack does not verify: "
+                f"{', '.join(failed)} changed or missing",
+                err=True,
+            )
             sys.exit(1)
         click.echo("verified")
         return
     signer = verify_file(path, options)
     click.echo(f"verified: {path.name} signed by {signer}")
-
-
-def _verify_options(key: str | None, identity: str | None, issuer: str | None,
-                    trust_config: str | None, instance: str | None) -> Any:
-    from ledgerlens.signing import VerifyOptions
-
-    if key and (identity or issuer):
-        raise UsageError("give either --key or --cert-identity/--cert-oidc-issuer",
-                         remedy="a bundle is signed one way")
-    if not key and not (identity and issuer):
-        raise UsageError("no key and no expected identity",
-                         remedy="pass --key PUB, or --cert-identity and --cert-oidc-issuer")
-    return VerifyOptions(
-        key_path=Path(key) if key else None,
-        cert_identity=identity,
-        cert_oidc_issuer=issuer,
-        trust_config=Path(trust_config) if trust_config else None,
-        instance=instance,
-    )
 
 
 # --- regulatory report and store verification ------------------------------------
@@ -298,25 +285,47 @@ def _verify_options(key: str | None, identity: str | None, issuer: str | None,
 @click.option("--to", "last", required=True, help="Last day (YYYY-MM-DD).")
 @click.option("--store", help="Store directory [./ledgerlens-store].")
 @click.option("--out", help="Output directory [./ledgerlens-out].")
-@click.option("--signing-key", type=click.Path(dir_okay=False), help="Managed private key.")
+@click.option(
+    "--signing-key", type=click.Path(dir_okay=False), help="Managed private key."
+)
 @click.option("--identity-token", help="OIDC token for keyless signing.")
-@click.option("--trust-config", type=click.Path(dir_okay=False), help="Sigstore client trust config.")
+@click.option(
+    "--trust-config",
+    type=click.Path(dir_okay=False),
+    help="Sigstore client trust config.",
+)
 @click.option("--instance", type=click.Choice(["staging", "production"]))
 @click.option("--no-sign", is_flag=True, help="Produce the report unsigned.")
-@click.option("--key", "verify_key", type=click.Path(dir_okay=False),
-              help="Public key the checkpoints must verify with.")
+@click.option(
+    "--key",
+    "verify_key",
+    type=click.Path(dir_okay=False),
+    help="Public key the checkpoints must verify with.",
+)
 @click.option("--cert-identity", help="Identity the checkpoints must be signed by.")
 @click.option("--cert-oidc-issuer", help="OIDC issuer of that identity.")
-@click.option("--templates", type=click.Path(file_okay=False), help="Report templates folder.")
+@click.option(
+    "--templates", type=click.Path(file_okay=False), help="Report templates folder."
+)
 @click.pass_context
-@_guarded
+@guarded
 def report(ctx: click.Context, **options: Any) -> None:
     """Signed report over sealed days, each re-verified first."""
     from ledgerlens.engine.range_report import RangeSpec, run_range_report
 
-    settings = _settings(ctx).override(
-        {k: options.get(k) for k in ("store", "out", "signing_key", "trust_config",
-                                     "instance", "cert_identity", "cert_oidc_issuer")}
+    settings = settings_of(ctx).override(
+        {
+            k: options.get(k)
+            for k in (
+                "store",
+                "out",
+                "signing_key",
+                "trust_config",
+                "instance",
+                "cert_identity",
+                "cert_oidc_issuer",
+            )
+        }
         | {"templates": options["templates"]}
     )
     if options["identity_token"]:
@@ -326,8 +335,8 @@ def report(ctx: click.Context, **options: Any) -> None:
         public = Path(settings.signing_key).with_suffix(".pub")
         verify_key = str(public) if public.is_file() else None
     spec = RangeSpec(
-        first=_parse_day(options["first"]),
-        last=_parse_day(options["last"]),
+        first=parse_day(options["first"]),
+        last=parse_day(options["last"]),
         store=settings.store,
         out=settings.out,
         templates_dir=settings.templates,
@@ -341,9 +350,13 @@ def report(ctx: click.Context, **options: Any) -> None:
     )
     outcome = run_range_report(spec)
     click.echo(f"verdict: {outcome.verdict}")
-    click.echo(f"days: {outcome.days} sealed"
-               + (f"; no seal for {', '.join(outcome.missing)}" if outcome.missing else ""))
-    click.echo(f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)"))
+    click.echo(
+        f"days: {outcome.days} sealed"
+        + (f"; no seal for {', '.join(outcome.missing)}" if outcome.missing else "")
+    )
+    click.echo(
+        f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)")
+    )
     sys.exit(outcome.exit_code)
 
 
@@ -351,33 +364,45 @@ def report(ctx: click.Context, **options: Any) -> None:
 @click.option("--store", help="Store directory [./ledgerlens-store].")
 @click.option("--from", "first", help="First day whose records are recomputed.")
 @click.option("--to", "last", help="Last day whose records are recomputed.")
-@click.option("--key", type=click.Path(dir_okay=False), help="Public key of the checkpoints.")
+@click.option(
+    "--key", type=click.Path(dir_okay=False), help="Public key of the checkpoints."
+)
 @click.option("--cert-identity", help="Identity the checkpoints must be signed by.")
 @click.option("--cert-oidc-issuer", help="OIDC issuer of that identity.")
-@click.option("--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk.")
+@click.option(
+    "--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk."
+)
 @click.option("--instance", type=click.Choice(["staging", "production"]))
 @click.pass_context
-@_guarded
-def verify_store_command(ctx: click.Context, store: str | None, first: str | None,
-                         last: str | None, key: str | None, cert_identity: str | None,
-                         cert_oidc_issuer: str | None, trust_config: str | None,
-                         instance: str | None) -> None:
+@guarded
+def verify_store_command(
+    ctx: click.Context,
+    store: str | None,
+    first: str | None,
+    last: str | None,
+    key: str | None,
+    cert_identity: str | None,
+    cert_oidc_issuer: str | None,
+    trust_config: str | None,
+    instance: str | None,
+) -> None:
     """Recompute every sealed day and check hashes, checkpoints and signatures."""
     from ledgerlens.store import open_store
     from ledgerlens.verification import verify_store
 
-    settings = _settings(ctx).override({"store": store})
+    settings = settings_of(ctx).override({"store": store})
     check_bundle = None
     if key or cert_identity:
         from ledgerlens.signing import verify_blob
 
-        options = _verify_options(key, cert_identity, cert_oidc_issuer, trust_config,
-                                  instance)
+        options = verify_options(
+            key, cert_identity, cert_oidc_issuer, trust_config, instance
+        )
         check_bundle = lambda data, bundle: verify_blob(data, bundle, options)  # noqa: E731
     result = verify_store(
         open_store(Path(settings.store)),
-        first=_parse_day(first) if first else None,
-        last=_parse_day(last) if last else None,
+        first=parse_day(first) if first else None,
+        last=parse_day(last) if last else None,
         check_bundle=check_bundle,
     )
     for problem in result.problems:
@@ -385,13 +410,34 @@ def verify_store_command(ctx: click.Context, store: str | None, first: str | Non
     for day in result.days:
         status = "ok" if day.ok else "FAILED"
         signer = f", signed by {day.signer}" if day.signer else ""
-        click.echo(f"{day.seal}: {status} ({day.records} records, tree size "
-                   f"{day.tree_size}{signer}){'' if day.current else ' [superseded]'}")
+        click.echo(
+            f"{day.seal}: {status} ({day.records} records, tree size "
+            f"{day.tree_size}{signer}){'' if day.current else ' [superseded]'}"
+        )
         for problem in day.problems:
             click.echo(f"  - {problem}")
     if result.gaps:
         click.echo("no seal for: " + ", ".join(d.isoformat() for d in result.gaps))
     if check_bundle is None:
-        click.echo("note: checkpoint signatures not checked (pass --key or an identity)")
+        click.echo(
+            "note: checkpoint signatures not checked (pass --key or an identity)"
+        )
     click.echo("verified" if result.ok else "verification FAILED")
     sys.exit(0 if result.ok else 1)
+
+
+def _register_command_modules() -> None:
+    """Add the commands of every module in ``ledgerlens.commands``.
+
+    Each such module exposes ``COMMANDS``, a list of click commands; a new
+    command family is one new module there, and this file does not change.
+    """
+    import ledgerlens.commands as family
+
+    for info in sorted(pkgutil.iter_modules(family.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{family.__name__}.{info.name}")
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register_command_modules()

@@ -51,11 +51,15 @@ class Settings:
     def override(self, values: Mapping[str, Any]) -> Settings:
         """A copy with every non-None value of ``values`` applied."""
         known = {f.name for f in fields(self)}
-        return replace(self, **{k: v for k, v in values.items() if k in known and v is not None})
+        return replace(
+            self, **{k: v for k, v in values.items() if k in known and v is not None}
+        )
 
 
 def load_settings(
-    config: str | None = None, profile: str | None = None, env: Mapping[str, str] | None = None
+    config: str | None = None,
+    profile: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Settings from the config file and profile, then the environment."""
     env = os.environ if env is None else env
@@ -99,7 +103,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     for item in fields(Settings):
         raw = env.get(f"LEDGERLENS_{item.name.upper()}")
         if raw is not None:
-            values[item.name] = _coerce(item.name, raw, f"LEDGERLENS_{item.name.upper()}")
+            values[item.name] = _coerce(
+                item.name, raw, f"LEDGERLENS_{item.name.upper()}"
+            )
     return values
 
 

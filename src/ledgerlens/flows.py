@@ -46,8 +46,12 @@ def _io_failure(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-_IO = {"retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": _io_failure,
-       "cache_policy": NONE}
+_IO = {
+    "retries": 2,
+    "retry_delay_seconds": 10,
+    "retry_condition_fn": _io_failure,
+    "cache_policy": NONE,
+}
 
 
 @task(name="ingest", **_IO)
@@ -112,11 +116,20 @@ def scheduled_nightly_audit(
     day: str | None = None,
 ) -> dict[str, Any]:
     """The deployment's entry point: audit yesterday (or ``day``) with defaults."""
-    target = date.fromisoformat(day) if day else audit_day_before(
-        datetime.now(UTC), grace_hours
+    target = (
+        date.fromisoformat(day)
+        if day
+        else audit_day_before(datetime.now(UTC), grace_hours)
     )
-    spec = AuditSpec(day=target, logs=logs, store=store, out=out, run_id=new_run_id(),
-                     signing_key=signing_key, no_sign=signing_key is None)
+    spec = AuditSpec(
+        day=target,
+        logs=logs,
+        store=store,
+        out=out,
+        run_id=new_run_id(),
+        signing_key=signing_key,
+        no_sign=signing_key is None,
+    )
     return nightly_audit(spec.to_json())
 
 

@@ -180,7 +180,9 @@ def record_id_for(source_sha256: str, trace_id: str | None, span_id: str | None)
     It depends on the unit's raw bytes and its ids, so an exact duplicate gets the
     same id and a conflicting one (same ids, other content) a different one.
     """
-    seed = "\x00".join(["ledgerlens.record", source_sha256, trace_id or "", span_id or ""])
+    seed = "\x00".join(
+        ["ledgerlens.record", source_sha256, trace_id or "", span_id or ""]
+    )
     return "r-" + sha256_hex(seed)[:32]
 
 

@@ -59,8 +59,18 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _VERSIONED = (
-    "polars", "pyarrow", "pandas", "great-expectations", "evidently", "jinja2",
-    "weasyprint", "sigstore", "prefect", "cryptography", "matplotlib", "orjson",
+    "polars",
+    "pyarrow",
+    "pandas",
+    "great-expectations",
+    "evidently",
+    "jinja2",
+    "weasyprint",
+    "sigstore",
+    "prefect",
+    "cryptography",
+    "matplotlib",
+    "orjson",
 )
 
 
@@ -113,15 +123,15 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
     progress = progress or NullProgress()
     store = open_or_create_store(spec)
     sources = discover_sources(spec.logs)
-    inputs = [
-        {"uri": s.uri, "sha256": s.sha256, "bytes": s.size} for s in sources
-    ]
+    inputs = [{"uri": s.uri, "sha256": s.sha256, "bytes": s.size} for s in sources]
     work = spec.work_dir
     work.mkdir(parents=True, exist_ok=True)
 
     reused = _reusable_seal(store, spec, inputs)
     if reused is not None:
-        logger.info("%s is already sealed from these inputs as %s", spec.day, reused.name)
+        logger.info(
+            "%s is already sealed from these inputs as %s", spec.day, reused.name
+        )
         summary = {"reused_seal": reused.name, "inputs": inputs}
         write_json(work / "ingest.json", summary)
         return summary
@@ -150,7 +160,9 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
     write_json(work / "ingest.json", summary)
     logger.info(
         "read %d units: %d accepted, %d quarantined",
-        day.counts["read"], day.counts["accepted"], day.counts["quarantined"],
+        day.counts["read"],
+        day.counts["accepted"],
+        day.counts["quarantined"],
     )
     return {"counts": {k: v for k, v in day.counts.items() if k != "by_source"}}
 
@@ -222,12 +234,16 @@ def stage_check(spec: AuditSpec) -> dict[str, Any]:
 
     results = _ingest_checks(ingest, spec)
     results += run_quality(
-        records, checks_dir / "quality.json", reference_row_counts=reference_counts,
+        records,
+        checks_dir / "quality.json",
+        reference_row_counts=reference_counts,
         declared_empty=spec.allow_empty,
     )
     spec.out_dir.mkdir(parents=True, exist_ok=True)
     drift = run_drift(
-        records, reference, checks_dir / "drift.json",
+        records,
+        reference,
+        checks_dir / "drift.json",
         html_out=spec.out_dir / "drift.html",
     )
     results += list(drift.results)
@@ -243,7 +259,8 @@ def stage_check(spec: AuditSpec) -> dict[str, Any]:
         "lineage": _lineage(records),
         "latency_ms": _latency(records),
         "check_files": [
-            file_entry(checks_dir / n, checks_origin) for n in ("quality.json", "drift.json")
+            file_entry(checks_dir / n, checks_origin)
+            for n in ("quality.json", "drift.json")
         ],
     }
     write_json(work / "checks.json", checks)
@@ -273,7 +290,11 @@ def _reference(
     frames = [read_records(store, s) for s in seals]
     counts = [f.height for f in frames]
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=_schema())
-    info = {"days": [s.day.isoformat() for s in seals], "rows": frame.height, "path": None}
+    info = {
+        "days": [s.day.isoformat() for s in seals],
+        "rows": frame.height,
+        "path": None,
+    }
     return frame, info, counts
 
 
@@ -304,26 +325,40 @@ def _ingest_checks(ingest: Mapping[str, Any], spec: AuditSpec) -> list[CheckResu
     quarantined = counts["quarantined"]
     return [
         CheckResult(
-            "ingest.quarantine", "ingest", "blocking" if spec.strict else "warning",
+            "ingest.quarantine",
+            "ingest",
+            "blocking" if spec.strict else "warning",
             quarantined == 0,
             f"{quarantined} of {counts['read']} units quarantined"
             + (f" ({_reasons(counts)})" if quarantined else ""),
-            {"quarantined": quarantined, "read": counts["read"],
-             "reasons": counts["quarantine_reasons"]},
+            {
+                "quarantined": quarantined,
+                "read": counts["read"],
+                "reasons": counts["quarantine_reasons"],
+            },
         ),
         CheckResult(
-            "ingest.conflicting_duplicates", "ingest", "warning",
+            "ingest.conflicting_duplicates",
+            "ingest",
+            "warning",
             not ingest["conflicts"],
             f"{len(ingest['conflicts'])} span ids logged twice with different content",
             {"conflicts": ingest["conflicts"][:50]},
         ),
         CheckResult(
-            "integrity.producer_chains", "integrity", "blocking", not broken,
+            "integrity.producer_chains",
+            "integrity",
+            "blocking",
+            not broken,
             f"{len(ingest['chains'])} producer chains, {len(broken)} broken"
-            + "".join(f"; {c['chain_id']} first broken at seq {c['first_broken_seq']}"
-                      for c in broken[:5]),
-            {"chains": len(ingest["chains"]),
-             "broken": [c["chain_id"] for c in broken]},
+            + "".join(
+                f"; {c['chain_id']} first broken at seq {c['first_broken_seq']}"
+                for c in broken[:5]
+            ),
+            {
+                "chains": len(ingest["chains"]),
+                "broken": [c["chain_id"] for c in broken],
+            },
         ),
     ]
 
@@ -339,7 +374,9 @@ def _lineage(records: pl.DataFrame) -> dict[str, dict[str, int]]:
 
     templates = [
         f"{i}@{v}" if v is not None else i
-        for i, v in records.select("prompt_template_id", "prompt_template_version").rows()
+        for i, v in records.select(
+            "prompt_template_id", "prompt_template_version"
+        ).rows()
         if i is not None
     ]
     sources = records.select(
@@ -384,8 +421,10 @@ def stage_seal(spec: AuditSpec) -> dict[str, Any]:
         day=spec.day,
         records=pl.read_parquet(work / "records.parquet"),
         lineage=pl.read_parquet(work / "lineage.parquet"),
-        side_units=[orjson.loads(line) for line in
-                    (work / "side.jsonl").read_bytes().splitlines()],
+        side_units=[
+            orjson.loads(line)
+            for line in (work / "side.jsonl").read_bytes().splitlines()
+        ],
         findings=findings,
         inputs=ingest["inputs"],
         counts={k: v for k, v in ingest["counts"].items() if k != "by_source"},
@@ -447,7 +486,10 @@ def _integrity_of(seal: SealRef, findings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _versions() -> dict[str, str]:
-    versions = {"ledgerlens": _version("ledgerlens"), "python": platform.python_version()}
+    versions = {
+        "ledgerlens": _version("ledgerlens"),
+        "python": platform.python_version(),
+    }
     versions.update({name: _version(name) for name in _VERSIONED})
     return versions
 
@@ -479,7 +521,9 @@ def stage_render(spec: AuditSpec) -> dict[str, Any]:
     out = spec.out_dir
     out.mkdir(parents=True, exist_ok=True)
     templates = Path(spec.templates_dir) if spec.templates_dir else None
-    rendered = render_report(findings, work / "audit-report.pdf", templates_dir=templates)
+    rendered = render_report(
+        findings, work / "audit-report.pdf", templates_dir=templates
+    )
     findings["provenance"] = {**findings["provenance"], "templates": rendered.templates}
     write_json(work / "findings.json", findings)
     write_json(work / "quarantine-summary.json", _quarantine_summary(findings))
@@ -495,7 +539,11 @@ def _quarantine_summary(findings: Mapping[str, Any]) -> dict[str, Any]:
         "out_of_day": counts["out_of_day"],
         "reasons": counts["quarantine_reasons"],
         "by_source": [
-            {"uri": s["uri"], "quarantined": s["quarantined"], "out_of_day": s["out_of_day"]}
+            {
+                "uri": s["uri"],
+                "quarantined": s["quarantined"],
+                "out_of_day": s["out_of_day"],
+            }
             for s in counts["by_source"]
         ],
     }
@@ -510,8 +558,12 @@ def stage_sign(spec: AuditSpec) -> AuditOutcome:
     integrity = read_json(work / "integrity.json")
     findings = read_json(work / "findings.json")
     reused = bool(read_json(work / "ingest.json").get("reused_seal"))
-    names = ["audit-report.pdf", "findings.json", "quarantine-summary.json",
-             "checkpoint.note"]
+    names = [
+        "audit-report.pdf",
+        "findings.json",
+        "quarantine-summary.json",
+        "checkpoint.note",
+    ]
     for name in names:
         _publish(work / name, out / name)
     artefacts = [out / n for n in names]
@@ -520,11 +572,19 @@ def stage_sign(spec: AuditSpec) -> AuditOutcome:
 
     store = open_store(Path(spec.store))
     seal = next(s for s in store.seals() if s.name == integrity["seal"])
-    options = signing_options(signing_key=spec.signing_key, trust_config=spec.trust_config,
-                              instance=spec.instance, no_sign=spec.no_sign)
+    options = signing_options(
+        signing_key=spec.signing_key,
+        trust_config=spec.trust_config,
+        instance=spec.instance,
+        no_sign=spec.no_sign,
+    )
     signed = sign_outputs(
-        out, artefacts, out / "audit-report.pdf", _predicate(findings, integrity),
-        options, before=lambda signer: [_sign_checkpoint(seal, out, signer)],
+        out,
+        artefacts,
+        out / "audit-report.pdf",
+        _predicate(findings, integrity),
+        options,
+        before=lambda signer: [_sign_checkpoint(seal, out, signer)],
     )
 
     shutil.rmtree(work, ignore_errors=True)
@@ -551,7 +611,9 @@ def _sign_checkpoint(seal: SealRef, out: Path, signer: Any) -> Path:
     return target
 
 
-def _predicate(findings: Mapping[str, Any], integrity: Mapping[str, Any]) -> dict[str, Any]:
+def _predicate(
+    findings: Mapping[str, Any], integrity: Mapping[str, Any]
+) -> dict[str, Any]:
     return {
         "kind": "nightly-audit",
         "date": findings["date"],
@@ -569,6 +631,3 @@ def _publish(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.copyfile(source, tmp)
     tmp.replace(target)
-
-
-

@@ -92,8 +92,9 @@ class _Tally:
         for source in sources:
             counts = self.by_source.get(source["uri"], Counter())
             total.update(counts)
-            rows.append({**source, "read": counts["read"],
-                         **{o: counts[o] for o in OUTCOMES}})
+            rows.append(
+                {**source, "read": counts["read"], **{o: counts[o] for o in OUTCOMES}}
+            )
         return {
             "read": total["read"],
             **{o: total[o] for o in OUTCOMES},
@@ -135,8 +136,13 @@ def assemble_day(
             key = (record["record_id"], record["source_sha256"])
             if key in seen:
                 outcome = "duplicate"
-                duplicates.append({"record_id": record["record_id"], "of": seen[key],
-                                   "source": f"{unit.source_uri}@{unit.offset}"})
+                duplicates.append(
+                    {
+                        "record_id": record["record_id"],
+                        "of": seen[key],
+                        "source": f"{unit.source_uri}@{unit.offset}",
+                    }
+                )
             else:
                 seen[key] = record["record_id"]
                 _note_span(by_span, record)
@@ -159,7 +165,9 @@ def assemble_day(
         side_units=side,
         counts=tally.as_dict(sources),
         chains=[_verdict_json(v) for v in verdicts],
-        chain_tips={k: {"seq": t.seq, "hash": t.hash} for k, t in verifier.tips().items()},
+        chain_tips={
+            k: {"seq": t.seq, "hash": t.hash} for k, t in verifier.tips().items()
+        },
         duplicates=duplicates,
         conflicts=_conflicts(by_span),
         out_of_day=out_of_day,
@@ -187,8 +195,13 @@ def _conflicts(
     found = []
     for (trace_id, span_id), entries in by_span.items():
         if len({sha for _, sha in entries}) > 1:
-            found.append({"trace_id": trace_id, "span_id": span_id,
-                          "record_ids": [rid for rid, _ in entries]})
+            found.append(
+                {
+                    "trace_id": trace_id,
+                    "span_id": span_id,
+                    "record_ids": [rid for rid, _ in entries],
+                }
+            )
     return found
 
 
@@ -234,6 +247,6 @@ def _side_unit(unit: Any, outcome: str) -> dict[str, Any]:
         "index": unit.index,
         "record_id": record.get("record_id"),
         "raw_b64": base64.b64encode(unit.raw).decode("ascii"),
-        "raw_sha256": record.get("source_sha256") or hashlib.sha256(unit.raw).hexdigest(),
+        "raw_sha256": record.get("source_sha256")
+        or hashlib.sha256(unit.raw).hexdigest(),
     }
-

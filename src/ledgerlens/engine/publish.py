@@ -13,7 +13,10 @@ __all__ = ["sign_outputs", "signing_options"]
 
 
 def signing_options(
-    *, signing_key: str | None, trust_config: str | None, instance: str | None,
+    *,
+    signing_key: str | None,
+    trust_config: str | None,
+    instance: str | None,
     no_sign: bool,
 ) -> Any:
     """The signing options of a run (the identity token comes from the environment)."""

@@ -25,8 +25,15 @@ __all__ = ["RangeOutcome", "RangeSpec", "run_range_report"]
 
 logger = logging.getLogger(__name__)
 
-_SUMMED = ("read", "accepted", "merged", "duplicate", "lineage_only", "out_of_day",
-           "quarantined")
+_SUMMED = (
+    "read",
+    "accepted",
+    "merged",
+    "duplicate",
+    "lineage_only",
+    "out_of_day",
+    "quarantined",
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,9 @@ class RangeSpec:
     @property
     def out_dir(self) -> Path:
         """``OUT/range-D1_D2``."""
-        return Path(self.out) / f"range-{self.first.isoformat()}_{self.last.isoformat()}"
+        return (
+            Path(self.out) / f"range-{self.first.isoformat()}_{self.last.isoformat()}"
+        )
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,9 @@ def run_range_report(spec: RangeSpec) -> RangeOutcome:
         raise UsageError("--to is before --from", remedy="swap them")
     store = open_store(Path(spec.store))
     check_bundle = _bundle_checker(spec)
-    verification = verify_store(store, first=spec.first, last=spec.last,
-                                check_bundle=check_bundle)
+    verification = verify_store(
+        store, first=spec.first, last=spec.last, check_bundle=check_bundle
+    )
     checks = {d.seal: d for d in verification.days}
     current = store.current_seals()
 
@@ -117,7 +127,8 @@ def _day_row(seal: Any, check: Any, findings: dict[str, Any]) -> dict[str, Any]:
         "problems": problems,
         "counts": {k: findings.get("counts", {}).get(k, 0) for k in _SUMMED},
         "blocking_failures": [
-            c["check_id"] for c in findings.get("checks", [])
+            c["check_id"]
+            for c in findings.get("checks", [])
             if c.get("severity") == "blocking" and not c.get("passed")
         ],
         "lineage": findings.get("lineage", {}),
@@ -126,7 +137,10 @@ def _day_row(seal: Any, check: Any, findings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _range_findings(
-    spec: RangeSpec, store: Any, days: list[dict[str, Any]], missing: list[str],
+    spec: RangeSpec,
+    store: Any,
+    days: list[dict[str, Any]],
+    missing: list[str],
     store_problems: list[str],
 ) -> dict[str, Any]:
     totals: Counter[str] = Counter()
@@ -136,7 +150,8 @@ def _range_findings(
         for key, counts in row.pop("lineage").items():
             lineage.setdefault(key, Counter()).update(counts)
     failed = (
-        missing or store_problems
+        missing
+        or store_problems
         or any(not d["reverified"] or d["verdict"] != "pass" for d in days)
     )
     return {
@@ -146,8 +161,11 @@ def _range_findings(
         "to": spec.last.isoformat(),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "verdict": "fail" if failed else "pass",
-        "store": {"origin": store.origin, "day_tz": store.day_tz,
-                  "path": str(Path(spec.store).resolve())},
+        "store": {
+            "origin": store.origin,
+            "day_tz": store.day_tz,
+            "path": str(Path(spec.store).resolve()),
+        },
         "days": [{k: v for k, v in d.items() if k != "inputs"} for d in days],
         "missing_days": missing,
         "store_problems": store_problems,
@@ -172,12 +190,29 @@ def _render_and_sign(spec: RangeSpec, findings: dict[str, Any]) -> RangeOutcome:
     findings["provenance"]["templates"] = rendered.templates
     write_json(out / "range-findings.json", findings)
 
-    options = signing_options(signing_key=spec.signing_key, trust_config=spec.trust_config,
-                              instance=spec.instance, no_sign=spec.no_sign)
-    predicate = {"kind": "range-report", "from": findings["from"], "to": findings["to"],
-                 "verdict": findings["verdict"], "store_origin": findings["store"]["origin"]}
-    signed = sign_outputs(out, [report, out / "range-findings.json"], report,
-                          predicate, options)
+    options = signing_options(
+        signing_key=spec.signing_key,
+        trust_config=spec.trust_config,
+        instance=spec.instance,
+        no_sign=spec.no_sign,
+    )
+    predicate = {
+        "kind": "range-report",
+        "from": findings["from"],
+        "to": findings["to"],
+        "verdict": findings["verdict"],
+        "store_origin": findings["store"]["origin"],
+    }
+    signed = sign_outputs(
+        out, [report, out / "range-findings.json"], report, predicate, options
+    )
     verdict = findings["verdict"]
-    return RangeOutcome(verdict, 0 if verdict == "pass" else 1, out, report, signed,
-                        len(findings["days"]), findings["missing_days"])
+    return RangeOutcome(
+        verdict,
+        0 if verdict == "pass" else 1,
+        out,
+        report,
+        signed,
+        len(findings["days"]),
+        findings["missing_days"],
+    )

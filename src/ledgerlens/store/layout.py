@@ -150,7 +150,9 @@ def open_store(root: Path) -> Store:
         raise StoreError(msg, remedy="use the ledgerlens version that wrote it")
     if data.get("leaf_version") != LEAF_VERSION:
         msg = f"{path} uses leaf version {data.get('leaf_version')!r}"
-        raise StoreError(msg, remedy=f"this ledgerlens writes leaf version {LEAF_VERSION}")
+        raise StoreError(
+            msg, remedy=f"this ledgerlens writes leaf version {LEAF_VERSION}"
+        )
     _check_zone(str(data.get("day_tz")))
     return Store(root, str(data["origin"]), str(data["day_tz"]), LEAF_VERSION)
 

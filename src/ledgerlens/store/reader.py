@@ -28,7 +28,7 @@ def locate(store: Store, seal: SealRef, key: str) -> Path:
     """
     entry = json.loads((seal.path / "files.json").read_text())[key]
     relative = Path(entry["path"])
-    if not relative.parts[0] in ("records", "quarantine"):
+    if relative.parts[0] not in ("records", "quarantine"):
         return seal.path / relative
     in_place = store.root / relative
     if in_place.exists():

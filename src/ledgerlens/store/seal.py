@@ -118,7 +118,9 @@ def seal_day(
             shutil.rmtree(staging)
         staging.mkdir(parents=True)
 
-        result = _write_seal(store, contents, staging, seq, compact, prev, existing, sign)
+        result = _write_seal(
+            store, contents, staging, seq, compact, prev, existing, sign
+        )
         _commit(store, contents.day, staging, seq, existing)
         logger.info(
             "sealed %s as %s: %d records, tree size %d",
@@ -138,7 +140,9 @@ def _log_state(head: SealRef | None) -> tuple[CompactRange, Checkpoint | None]:
     compact = CompactRange.from_state(state)
     if compact.size != checkpoint.tree_size or compact.root() != checkpoint.root:
         msg = f"the log state of {head.name} does not match its checkpoint"
-        raise StoreError(msg, remedy="run `ledgerlens verify-store` to locate the damage")
+        raise StoreError(
+            msg, remedy="run `ledgerlens verify-store` to locate the damage"
+        )
     return compact, checkpoint
 
 
@@ -163,7 +167,8 @@ def _write_seal(
     contents.lineage.write_parquet(staging / lineage_name, compression="zstd")
     units_name = f"units-{seq:06d}.jsonl"
     units_bytes = b"".join(
-        orjson.dumps(u, option=orjson.OPT_SORT_KEYS) + b"\n" for u in contents.side_units
+        orjson.dumps(u, option=orjson.OPT_SORT_KEYS) + b"\n"
+        for u in contents.side_units
     )
     units_sha = write_bytes_durably(staging / units_name, units_bytes)
     findings_sha = write_json_durably(staging / "findings.json", contents.findings)
@@ -213,7 +218,10 @@ def _write_seal(
     write_json_durably(
         staging / "files.json",
         {
-            "records": {"path": f"records/date={day}/{part_name}", "sha256": records_sha},
+            "records": {
+                "path": f"records/date={day}/{part_name}",
+                "sha256": records_sha,
+            },
             "quarantine": {
                 "path": f"quarantine/date={day}/{units_name}",
                 "sha256": units_sha,
@@ -255,8 +263,10 @@ def _commit(
     store: Store, day: date, staging: Path, seq: int, existing: SealRef | None
 ) -> None:
     files = json.loads((staging / "files.json").read_text())
-    for key, name in (("records", f"part-{seq:06d}.parquet"),
-                      ("quarantine", f"units-{seq:06d}.jsonl")):
+    for key, name in (
+        ("records", f"part-{seq:06d}.parquet"),
+        ("quarantine", f"units-{seq:06d}.jsonl"),
+    ):
         target = store.root / files[key]["path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         (staging / name).replace(target)

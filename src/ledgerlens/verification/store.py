@@ -96,7 +96,9 @@ def verify_store(
     previous: Checkpoint | None = None
     current = set(store.current_seals().values())
     for seal in seals:
-        in_range = (first is None or seal.day >= first) and (last is None or seal.day <= last)
+        in_range = (first is None or seal.day >= first) and (
+            last is None or seal.day <= last
+        )
         check = DayCheck(seal.name, seal.day, seal in current)
         leaves = _seal_leaves(seal, check)
         checkpoint = _checkpoint(seal, check)
@@ -131,7 +133,9 @@ def _gaps(store: Store, first: date | None, last: date | None) -> list[date]:
     start, end = first or days[0], last or days[-1]
     sealed = set(days)
     span = (end - start).days + 1
-    return [start + timedelta(n) for n in range(span) if start + timedelta(n) not in sealed]
+    return [
+        start + timedelta(n) for n in range(span) if start + timedelta(n) not in sealed
+    ]
 
 
 def _seal_leaves(seal: SealRef, check: DayCheck) -> bytes:
@@ -176,7 +180,10 @@ def _check_day(store: Store, seal: SealRef, leaves: bytes, check: DayCheck) -> N
 
 
 def _check_files(
-    store: Store, seal: SealRef, manifest: dict[str, Any], files: dict[str, Any],
+    store: Store,
+    seal: SealRef,
+    manifest: dict[str, Any],
+    files: dict[str, Any],
     check: DayCheck,
 ) -> None:
     expected = {
@@ -187,18 +194,26 @@ def _check_files(
     }
     for key, sha in expected.items():
         if key not in files:
-            check.problems.append(f"{seal.name}/files.json does not name its {key} file")
+            check.problems.append(
+                f"{seal.name}/files.json does not name its {key} file"
+            )
             continue
         path = locate(store, seal, key)
         if not path.is_file():
             check.problems.append(f"{_rel(path, store.root)} is missing")
         elif file_sha256(path) != sha:
-            check.problems.append(f"{_rel(path, store.root)} changed (sha256 differs "
-                                  "from the sealed manifest)")
+            check.problems.append(
+                f"{_rel(path, store.root)} changed (sha256 differs "
+                "from the sealed manifest)"
+            )
 
 
 def _check_leaves(
-    store: Store, seal: SealRef, manifest: dict[str, Any], leaves: bytes, check: DayCheck
+    store: Store,
+    seal: SealRef,
+    manifest: dict[str, Any],
+    leaves: bytes,
+    check: DayCheck,
 ) -> None:
     import polars as pl
 
@@ -217,8 +232,9 @@ def _check_leaves(
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is a finding
-        check.problems.append(f"{_rel(path, store.root)} cannot be read "
-                              f"({type(exc).__name__})")
+        check.problems.append(
+            f"{_rel(path, store.root)} cannot be read ({type(exc).__name__})"
+        )
         return
     recomputed = leaf_hashes(frame.iter_rows(named=True))
     ids = frame["record_id"].to_list() if "record_id" in frame.columns else []
@@ -226,7 +242,10 @@ def _check_leaves(
 
 
 def _compare_leaves(
-    seal: SealRef, recomputed: list[bytes], sealed: list[bytes], ids: list[Any],
+    seal: SealRef,
+    recomputed: list[bytes],
+    sealed: list[bytes],
+    ids: list[Any],
     check: DayCheck,
 ) -> None:
     if len(recomputed) != len(sealed):
@@ -244,16 +263,28 @@ def _compare_leaves(
         moved = sum(1 for v in recomputed if v in sealed_set)
         kind = "reordered" if moved == len(recomputed) == len(sealed) else "changed"
         named = ", ".join(differing[:_NAMED_RECORDS])
-        more = f" and {len(differing) - _NAMED_RECORDS} more" if len(differing) > _NAMED_RECORDS else ""
-        check.problems.append(f"{seal.day}: records {kind} since sealing: {named}{more}")
+        more = (
+            f" and {len(differing) - _NAMED_RECORDS} more"
+            if len(differing) > _NAMED_RECORDS
+            else ""
+        )
+        check.problems.append(
+            f"{seal.day}: records {kind} since sealing: {named}{more}"
+        )
 
 
 def _check_checkpoint(
-    store: Store, checkpoint: Checkpoint, previous: Checkpoint | None,
-    log: CompactRange, all_leaves: bytearray, check: DayCheck,
+    store: Store,
+    checkpoint: Checkpoint,
+    previous: Checkpoint | None,
+    log: CompactRange,
+    all_leaves: bytearray,
+    check: DayCheck,
 ) -> None:
     if checkpoint.origin != store.origin:
-        check.problems.append(f"checkpoint origin `{checkpoint.origin}` is not the store's")
+        check.problems.append(
+            f"checkpoint origin `{checkpoint.origin}` is not the store's"
+        )
     if log.size != checkpoint.tree_size or log.root() != checkpoint.root:
         check.problems.append(
             f"the log rebuilt from the sealed leaves (size {log.size}) does not reach "
@@ -261,21 +292,35 @@ def _check_checkpoint(
         )
     if previous is None:
         return
-    if (checkpoint.prev_size, checkpoint.prev_root) != (previous.tree_size, previous.root):
-        check.problems.append(f"checkpoint of {check.seal} does not name the one before it")
+    if (checkpoint.prev_size, checkpoint.prev_root) != (
+        previous.tree_size,
+        previous.root,
+    ):
+        check.problems.append(
+            f"checkpoint of {check.seal} does not name the one before it"
+        )
     if previous.tree_size and log.size == checkpoint.tree_size:
         proof = consistency_proof(
             previous.tree_size, checkpoint.tree_size, LeafHashes(bytes(all_leaves))
         )
         try:
-            verify_consistency(previous.tree_size, checkpoint.tree_size,
-                               previous.root, checkpoint.root, proof)
+            verify_consistency(
+                previous.tree_size,
+                checkpoint.tree_size,
+                previous.root,
+                checkpoint.root,
+                proof,
+            )
         except LedgerlensError as exc:
-            check.problems.append(f"checkpoint of {check.seal} is not consistent with "
-                                  f"the one before: {exc.message}")
+            check.problems.append(
+                f"checkpoint of {check.seal} is not consistent with "
+                f"the one before: {exc.message}"
+            )
 
 
-def _check_signature(seal: SealRef, check_bundle: BundleCheck | None, check: DayCheck) -> None:
+def _check_signature(
+    seal: SealRef, check_bundle: BundleCheck | None, check: DayCheck
+) -> None:
     if check_bundle is None:
         return
     bundle_path = seal.path / "checkpoint.note.sigstore.json"
@@ -284,9 +329,13 @@ def _check_signature(seal: SealRef, check_bundle: BundleCheck | None, check: Day
         return
     try:
         bundle = json.loads(bundle_path.read_text())
-        check.signer = check_bundle((seal.path / "checkpoint.note").read_bytes(), bundle)
+        check.signer = check_bundle(
+            (seal.path / "checkpoint.note").read_bytes(), bundle
+        )
     except (OSError, ValueError) as exc:
-        check.problems.append(f"{_rel(bundle_path)} cannot be read ({type(exc).__name__})")
+        check.problems.append(
+            f"{_rel(bundle_path)} cannot be read ({type(exc).__name__})"
+        )
     except LedgerlensError as exc:
         check.problems.append(f"{seal.name}: checkpoint signature: {exc.message}")
 

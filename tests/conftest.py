@@ -1,0 +1,48 @@
+"""Suite-wide guards: no test may reach beyond loopback, nor phone home."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _loopback(address: Any) -> bool:
+    if isinstance(address, str) or not isinstance(address, tuple):
+        return True  # a Unix socket path is local by construction
+    host = str(address[0])
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _network_cut(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test whose code connects anywhere but loopback."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        if not _loopback(address):
+            pytest.fail(f"a test tried to reach the network: {address!r}")
+        real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        if not _loopback(address):
+            pytest.fail(f"a test tried to reach the network: {address!r}")
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
