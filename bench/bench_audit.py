@@ -1,0 +1,126 @@
+"""Benchmark: the whole ``ledgerlens audit`` process on one large day.
+
+Generates a day of N records (default 1,000,000) in canonical JSONL and in OTLP
+JSON Lines (1,000 spans a line), then for each file:
+
+* runs ``ledgerlens audit`` as a child process (start-up and imports included,
+  unsigned, fresh store) and reads its wall time and peak resident memory;
+* measures the floor on the same bytes in the same run: orjson parsing plus
+  SHA-256 of every line;
+* prints both and their ratio.
+
+    .venv/bin/python bench/bench_audit.py [--records 1000000] [--work bench/out]
+
+Generated files are kept under --work and reused when their size matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+DAY = date(2026, 11, 24)
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(
+        "fixture_generator", REPO / "data_fixtures" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def generate(work: Path, fmt: str, records: int) -> Path:
+    """Write (or reuse) the benchmark day in one format."""
+    folder = work / f"logs-{fmt}-{records}"
+    stamp = folder / ".complete"
+    if stamp.exists():
+        return next(p for p in folder.iterdir() if not p.name.startswith("."))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    module = _generator()
+    path = folder / module.day_file_name(DAY, fmt)
+    started = time.perf_counter()
+    module.stream_day(path, day=DAY, records=records, seed=1, fmt=fmt,
+                      spans_per_line=1000)
+    print(f"generated {path.name}: {path.stat().st_size / 1e6:.0f} MB "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)
+    stamp.touch()
+    return path
+
+
+def floor_seconds(path: Path) -> float:
+    """orjson parse and SHA-256 of every line of the file, in this process."""
+    started = time.perf_counter()
+    with path.open("rb") as handle:
+        for line in handle:
+            orjson.loads(line)
+            hashlib.sha256(line).digest()
+    return time.perf_counter() - started
+
+
+def audit_process(path: Path, work: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS (MB) and exit code of one ``ledgerlens audit``."""
+    store, out = work / "store", work / "out"
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    command = [str(REPO / ".venv" / "bin" / "ledgerlens"), "audit", "--logs", str(path),
+               "--date", DAY.isoformat(), "--store", str(store), "--out", str(out),
+               "--no-sign"]
+    log = work / "audit.log"
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("w") as sink:
+        child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
+                                 env={**os.environ, "DO_NOT_TRACK": "1"})
+        # wait4 gives this child's own peak RSS, not the maximum over all children.
+        _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        print(log.read_text()[-2000:], file=sys.stderr)
+    return elapsed, usage.ru_maxrss / 1024, code
+
+
+def main() -> None:
+    """Run the benchmark for both formats and print one JSON line each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
+    parser.add_argument("--formats", default="ledgerlens-jsonl,otlp-jsonl")
+    args = parser.parse_args()
+
+    for fmt in args.formats.split(","):
+        path = generate(args.work, fmt, args.records)
+        floor = floor_seconds(path)
+        wall, peak_mb, code = audit_process(path, args.work / f"run-{fmt}")
+        print(json.dumps({
+            "format": fmt,
+            "records": args.records,
+            "file_mb": round(path.stat().st_size / 1e6, 1),
+            "audit_wall_s": round(wall, 1),
+            "audit_peak_rss_mb": round(peak_mb),
+            "audit_exit": code,
+            "floor_s": round(floor, 1),
+            "ratio_to_floor": round(wall / floor, 1),
+            "records_per_s": round(args.records / wall),
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
