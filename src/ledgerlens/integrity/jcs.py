@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["CanonicalizationError", "canonicalize", "canonical_text"]
 
-_MAX_SAFE_INT = 2**53
+_MAX_SAFE_INT = 2**53 - 1  # I-JSON: beyond this a double is inexact
 _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
@@ -73,6 +73,7 @@ def _encode_object(value: Mapping[Any, Any], out: list[str]) -> None:
         if not isinstance(key, str):
             msg = f"object key of type `{type(key).__name__}` is not a string"
             raise CanonicalizationError(msg)
+        _string(key)  # a lone surrogate in a key must fail as one, not in the sort
     # RFC 8785 sorts by UTF-16 code units, which differs from code point order
     # only for characters above U+FFFF.
     keys = sorted(value, key=lambda k: k.encode("utf-16-be"))
