@@ -139,16 +139,20 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
     options = IngestOptions(
         format=spec.format, naive_tz=spec.naive_tz, ingest_run_id=spec.run_id
     )
-    bar = progress.task("ingesting", len(sources))
-    units = _units_of(sources, options, read_units, bar)
+    files = progress.task(f"ingesting {len(sources)} file(s)", len(sources))
+    units = progress.task("units read", None)
+    counter = _Counter(units)
     day = assemble_day(
-        units,
+        _units_of(sources, options, read_units, files),
         day=spec.day,
         zone=store.zone,
         sources=inputs,
         chain_state=chain_tips_before(store, spec.day),
+        on_unit=counter.tick,
     )
-    progress.done(bar)
+    counter.flush()
+    progress.done(files)
+    progress.done(units)
     _attach_formats(day, inputs)
 
     day.records.write_parquet(work / "records.parquet")
@@ -165,6 +169,25 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
         day.counts["quarantined"],
     )
     return {"counts": {k: v for k, v in day.counts.items() if k != "by_source"}}
+
+
+class _Counter:
+    """Advances a progress handle in steps, so counting costs nothing per unit."""
+
+    _STEP = 5_000
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.pending = 0
+
+    def tick(self) -> None:
+        self.pending += 1
+        if self.pending == self._STEP:
+            self.flush()
+
+    def flush(self) -> None:
+        self.handle.advance(self.pending)
+        self.pending = 0
 
 
 def _units_of(sources: Any, options: Any, read_units: Any, bar: Any) -> Any:

@@ -1,0 +1,129 @@
+"""Assembling a day: one outcome per unit, day cut in the store's zone, duplicates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ledgerlens.engine.day import assemble_day
+from ledgerlens.record import RECORD_COLUMNS
+
+
+@dataclass(frozen=True)
+class _Unit:
+    source_uri: str
+    outcome: str
+    record: dict[str, Any] | None
+    reason: str | None = None
+    source_format: str = "ledgerlens-jsonl"
+    offset: int = 0
+    index: int = 0
+    raw: bytes = b"{}"
+    chain_object: dict[str, Any] | None = None
+
+
+def _record(record_id: str, start: datetime, sha: str = "aa", span: str = "s1") -> dict:
+    row: dict[str, Any] = dict.fromkeys(RECORD_COLUMNS)
+    row |= {
+        "record_id": record_id,
+        "ts_start": start,
+        "ts_end": start,
+        "source_sha256": sha,
+        "trace_id": "t1",
+        "span_id": span,
+        "retrieval": [],
+        "policy_results": [],
+    }
+    return row
+
+
+SOURCES = [
+    {"uri": "a", "sha256": "0", "bytes": 0},
+    {"uri": "b", "sha256": "1", "bytes": 0},
+]
+NOON = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+def _assemble(units: list[_Unit], zone: str = "UTC"):  # type: ignore[no-untyped-def]
+    return assemble_day(
+        units,
+        day=date(2026, 11, 23),
+        zone=ZoneInfo(zone),
+        sources=SOURCES,
+        chain_state={},
+    )
+
+
+def test_every_unit_gets_one_outcome_and_the_counts_balance() -> None:
+    units = [
+        _Unit("a", "accepted", _record("r1", NOON, span="s1")),
+        _Unit("a", "accepted", _record("r1", NOON, span="s1")),  # exact repeat
+        _Unit(
+            "a",
+            "accepted",
+            _record("r2", datetime(2026, 11, 24, 1, tzinfo=UTC), span="s2"),
+        ),  # next day
+        _Unit("b", "quarantined", None, reason="invalid_json", raw=b"{oops"),
+        _Unit("b", "lineage_only", _record("r3", NOON, span="s3")),
+    ]
+
+    day = _assemble(units)
+
+    assert day.counts["read"] == 5
+    assert (
+        day.counts["accepted"],
+        day.counts["duplicate"],
+        day.counts["out_of_day"],
+        day.counts["quarantined"],
+        day.counts["lineage_only"],
+    ) == (1, 1, 1, 1, 1)
+    by_source = {row["uri"]: row for row in day.counts["by_source"]}
+    assert by_source["a"]["read"] == 3 and by_source["b"]["read"] == 2
+    assert day.duplicates == [{"record_id": "r1", "of": "r1", "source": "a@0"}]
+    assert day.out_of_day == [{"record_id": "r2", "date": "2026-11-24"}]
+    assert day.counts["quarantine_reasons"] == {"invalid_json": 1}
+    assert [u["outcome"] for u in day.side_units] == ["out_of_day", "quarantined"]
+    assert day.records["record_id"].to_list() == ["r1"]
+    assert day.lineage["record_id"].to_list() == ["r3"]
+
+
+def test_conflicting_duplicates_are_both_kept_and_flagged() -> None:
+    units = [
+        _Unit("a", "accepted", _record("r1", NOON, sha="aa", span="s1")),
+        _Unit("a", "accepted", _record("r9", NOON, sha="bb", span="s1")),
+    ]
+
+    day = _assemble(units)
+
+    assert day.records.height == 2
+    assert day.conflicts == [
+        {"trace_id": "t1", "span_id": "s1", "record_ids": ["r1", "r9"]}
+    ]
+
+
+def test_the_same_span_id_in_two_traces_is_no_duplicate() -> None:
+    other = _record("r2", NOON, sha="bb", span="s1") | {"trace_id": "t2"}
+    units = [
+        _Unit("a", "accepted", _record("r1", NOON, span="s1")),
+        _Unit("a", "accepted", other),
+    ]
+
+    day = _assemble(units)
+
+    assert day.records.height == 2
+    assert day.conflicts == []
+
+
+def test_the_day_is_cut_in_the_store_zone() -> None:
+    # 23:30 UTC on the 22nd is 00:30 on the 23rd in Berlin.
+    late = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+
+    in_utc = _assemble([_Unit("a", "accepted", _record("r1", late))])
+    in_berlin = _assemble(
+        [_Unit("a", "accepted", _record("r1", late))], "Europe/Berlin"
+    )
+
+    assert in_utc.counts["out_of_day"] == 1
+    assert in_berlin.counts["accepted"] == 1
