@@ -24,18 +24,43 @@ def orchestrated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     logs = root / "logs"
     logs.mkdir()
     (logs / "calls.jsonl").write_text(
-        json.dumps({"ts_start": "2026-11-29T10:00:00Z", "model": "m",
-                    "input_text": MARKER}) + "\n"
+        json.dumps(
+            {"ts_start": "2026-11-29T10:00:00Z", "model": "m", "input_text": MARKER}
+        )
+        + "\n"
     )
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_", "LEDGERLENS_"))}
-    env |= {"PREFECT_HOME": str(root / "prefect"), "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "LEDGERLENS_"))
+    }
+    env |= {
+        "PREFECT_HOME": str(root / "prefect"),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "ledgerlens", "audit", "--logs", str(logs),
-         "--date", "2026-11-30", "--store", str(root / "store"),
-         "--out", str(root / "out"), "--no-sign", "--orchestrate"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "ledgerlens",
+            "audit",
+            "--logs",
+            str(logs),
+            "--date",
+            "2026-11-30",
+            "--store",
+            str(root / "store"),
+            "--out",
+            str(root / "out"),
+            "--no-sign",
+            "--orchestrate",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     return {"root": root, "result": result}
 
@@ -52,7 +77,12 @@ def test_a_failed_verdict_is_a_completed_flow(orchestrated: dict[str, object]) -
         tasks = db.execute("select name, state_type from task_run").fetchall()
     assert flows == [("COMPLETED",)]
     assert sorted(name.rsplit("-", 1)[0] for name, _ in tasks) == [
-        "check", "ingest", "render", "seal", "sign"]
+        "check",
+        "ingest",
+        "render",
+        "seal",
+        "sign",
+    ]
     assert {state for _, state in tasks} == {"COMPLETED"}
 
 
