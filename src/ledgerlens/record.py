@@ -19,6 +19,8 @@ Conventions every adapter follows:
 * Times are UTC with microsecond precision; ``latency_ms`` is a float of
   milliseconds; ``cost_usd`` a float of dollars. Leaves convert them to integers.
 * ``extra`` is a JSON object (RFC 8785 text) of every attribute no column took.
+  It may hold prompt text an adapter did not map, so it is sealed like a text:
+  only ``extra_commitment`` (``sha256(extra_salt || extra)``) enters the leaf.
 * ``status`` is ``ok`` or ``error``.
 """
 
@@ -135,6 +137,8 @@ RECORD_SCHEMA: Final[dict[str, pl.DataType]] = {
     "chain_prev": pl.Utf8(),
     "chain_hash": pl.Utf8(),
     "extra": pl.Utf8(),
+    "extra_salt": pl.Utf8(),
+    "extra_commitment": pl.Utf8(),
 }
 RECORD_COLUMNS: Final[tuple[str, ...]] = tuple(RECORD_SCHEMA)
 TEXT_COLUMNS: Final[tuple[str, ...]] = ("input_text", "output_text")

@@ -38,6 +38,13 @@ NEVER_SEALED = {
     "output_salt",
     "input_sha256",
     "output_sha256",
+    "extra",
+    "extra_salt",
+}
+SIDES = {
+    "input": ("input_text", "input_salt", "input_commitment"),
+    "output": ("output_text", "output_salt", "output_commitment"),
+    "extra": ("extra", "extra_salt", "extra_commitment"),
 }
 TEXT_FIELDS = [
     "record_id",
@@ -67,7 +74,6 @@ TEXT_FIELDS = [
     "chain_id",
     "chain_prev",
     "chain_hash",
-    "extra",
 ]
 INT_FIELDS = [
     "tokens_in",
@@ -108,13 +114,13 @@ def reference_leaf(record: Mapping[str, Any]) -> dict[str, Any]:
             leaf[name] = reference_string(value)
         else:
             leaf[name] = value
-    for side in ("input", "output"):
-        text = record.get(f"{side}_text")
-        if record.get(f"{side}_commitment") is None and text is not None:
-            salted = bytes.fromhex(record[f"{side}_salt"]) + text.encode(
+    for text_field, salt_field, commitment_field in SIDES.values():
+        text = record.get(text_field)
+        if record.get(commitment_field) is None and text is not None:
+            salted = bytes.fromhex(record[salt_field]) + text.encode(
                 "utf-8", "surrogatepass"
             )
-            leaf[f"{side}_commitment"] = hashlib.sha256(salted).hexdigest()
+            leaf[commitment_field] = hashlib.sha256(salted).hexdigest()
     return leaf
 
 
@@ -168,7 +174,7 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     record["policy_results"] = draw(
         st.none() | items(["policy", "version", "outcome", "category", "score"])
     )
-    for side in ("input", "output"):
+    for side in SIDES:
         record.update(draw(texts_of(side)))
     return record
 
@@ -183,12 +189,11 @@ def texts_of(draw: st.DrawFn, side: str) -> dict[str, Any]:
         commitment = None
     elif state == "erased":
         text = sha = salt = None
-    return {
-        f"{side}_text": text,
-        f"{side}_sha256": sha,
-        f"{side}_salt": salt,
-        f"{side}_commitment": commitment,
-    }
+    text_field, salt_field, commitment_field = SIDES[side]
+    sides = {text_field: text, salt_field: salt, commitment_field: commitment}
+    if side != "extra":  # extra has no plain hash column
+        sides[f"{side}_sha256"] = sha
+    return sides
 
 
 def full_record() -> dict[str, Any]:
@@ -212,16 +217,13 @@ def full_record() -> dict[str, Any]:
             }
         ],
     )
-    for side, text in (("input", '[{"role":"user"}]'), ("output", "[]")):
+    texts = (("input", '[{"role":"user"}]'), ("output", "[]"), ("extra", '{"k":1}'))
+    for side, text in texts:
         sha, salt, commitment = commit_text(text)
-        record.update(
-            {
-                f"{side}_text": text,
-                f"{side}_sha256": sha,
-                f"{side}_salt": salt,
-                f"{side}_commitment": commitment,
-            }
-        )
+        text_field, salt_field, commitment_field = SIDES[side]
+        record.update({text_field: text, salt_field: salt, commitment_field: commitment})
+        if side != "extra":
+            record[f"{side}_sha256"] = sha
     return record
 
 
@@ -341,18 +343,18 @@ def test_leaf_hashes_hashes_each_record_in_order() -> None:
 def test_erasing_texts_keeps_every_inclusion_proof_valid(data: st.DataObject) -> None:
     day = data.draw(st.lists(records(), min_size=1, max_size=6))
     for record in day:
-        for side in ("input", "output"):
-            if record[f"{side}_text"] is not None:
-                record[f"{side}_commitment"] = None  # computed at sealing
+        for text_field, _, commitment_field in SIDES.values():
+            if record[text_field] is not None:
+                record[commitment_field] = None  # computed at sealing
     hashes = leaf_hashes(day)
     root = root_of(hashes)
 
     erased = data.draw(st.integers(0, len(day) - 1))
     record = dict(day[erased])
-    for side in ("input", "output"):
-        record[f"{side}_commitment"] = leaf_bytes_commitment(day[erased], side)
-        record[f"{side}_text"] = record[f"{side}_salt"] = None
-        record[f"{side}_sha256"] = None
+    for side, (text_field, salt_field, commitment_field) in SIDES.items():
+        record[commitment_field] = leaf_bytes_commitment(day[erased], side)
+        record[text_field] = record[salt_field] = None
+        record.pop(f"{side}_sha256", None)
 
     assert record_leaf_hash(record) == hashes[erased]
     proof = inclusion_proof(erased, len(day), hashes)
@@ -362,7 +364,7 @@ def test_erasing_texts_keeps_every_inclusion_proof_valid(data: st.DataObject) ->
 def leaf_bytes_commitment(record: Mapping[str, Any], side: str) -> str | None:
     """The commitment a record's leaf holds for one side (computed or stored)."""
     leaf = reference_leaf(record)
-    value = leaf.get(f"{side}_commitment")
+    value = leaf.get(SIDES[side][2])
     assert value is None or isinstance(value, str)
     return value
 
@@ -400,8 +402,8 @@ def test_changing_or_removing_a_sealed_field_changes_the_leaf(name: str) -> None
     record = full_record()
     if name.endswith("_commitment"):
         # Without the text and salt, the commitment is taken as it stands.
-        side = name.removesuffix("_commitment")
-        record[f"{side}_text"] = record[f"{side}_salt"] = None
+        text_field, salt_field, _ = SIDES[name.removesuffix("_commitment")]
+        record[text_field] = record[salt_field] = None
     before = leaf_bytes_v1(record)
 
     changed = dict(record, **{name: _changed(record[name])})
@@ -411,12 +413,12 @@ def test_changing_or_removing_a_sealed_field_changes_the_leaf(name: str) -> None
     assert leaf_bytes_v1(removed) != before
 
 
-@pytest.mark.parametrize("side", ["input", "output"])
+@pytest.mark.parametrize("side", ["input", "output", "extra"])
 def test_changing_a_text_under_its_commitment_is_refused(side: str) -> None:
     record = full_record()
-    record[f"{side}_text"] = "TOP SECRET PROMPT"
+    record[SIDES[side][0]] = "TOP SECRET PROMPT"
 
-    with pytest.raises(LeafError, match=f"{side}_commitment") as caught:
+    with pytest.raises(LeafError, match=SIDES[side][2]) as caught:
         leaf_bytes_v1(record)
 
     assert "SECRET" not in caught.value.one_line()

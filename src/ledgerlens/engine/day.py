@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from ledgerlens.integrity.chain import ChainTip, ChainVerifier
-from ledgerlens.record import OUTCOMES, empty_frame, records_frame
+from ledgerlens.record import OUTCOMES, commit_text, empty_frame, records_frame
 
 __all__ = ["DayIngest", "assemble_day"]
 
@@ -53,10 +53,13 @@ class _Frames:
     """Rows gathered in batches into frames, so memory stays columnar."""
 
     def __init__(self) -> None:
-        self.rows: list[Mapping[str, Any]] = []
+        self.rows: list[dict[str, Any]] = []
         self.frames: list[pl.DataFrame] = []
 
-    def add(self, row: Mapping[str, Any]) -> None:
+    def add(self, row: dict[str, Any]) -> None:
+        if row.get("extra") is not None and row.get("extra_salt") is None:
+            # Unmapped attributes may hold prompt text: sealed only as a commitment.
+            _, row["extra_salt"], row["extra_commitment"] = commit_text(row["extra"])
         self.rows.append(row)
         if len(self.rows) >= _BATCH:
             self.flush()

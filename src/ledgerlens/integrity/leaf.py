@@ -79,7 +79,16 @@ _NEVER_SEALED: Final = frozenset(
         "output_salt",
         "input_sha256",
         "output_sha256",
+        "extra",
+        "extra_salt",
     }
+)
+# Each committed text: (text field, salt field, commitment field). ``extra`` is
+# one too: it keeps attributes no column took, which may include prompt text.
+_COMMITTED: Final = (
+    ("input_text", "input_salt", "input_commitment"),
+    ("output_text", "output_salt", "output_commitment"),
+    ("extra", "extra_salt", "extra_commitment"),
 )
 _TEXT_FIELDS: Final = (
     "record_id",
@@ -111,7 +120,7 @@ _TEXT_FIELDS: Final = (
     "chain_id",
     "chain_prev",
     "chain_hash",
-    "extra",
+    "extra_commitment",
 )
 _INT_FIELDS: Final = (
     "tokens_in",
@@ -225,8 +234,8 @@ def _leaf_object(record: Mapping[str, Any]) -> dict[str, Any]:
             if handler is None:
                 raise _FieldError(name, "is not a v1 leaf field")
             handler(leaf, name, value)
-    _commit(leaf, record, "input")
-    _commit(leaf, record, "output")
+    for fields in _COMMITTED:
+        _commit(leaf, record, *fields)
     return leaf
 
 
@@ -351,30 +360,32 @@ def _skip(leaf: dict[str, Any], name: str, value: Any) -> None:
     """Fields that never enter a leaf (see ``_NEVER_SEALED``)."""
 
 
-def _commit(leaf: dict[str, Any], record: Mapping[str, Any], side: str) -> None:
-    """Fill or check ``<side>_commitment`` from ``<side>_text`` and its salt."""
-    text = record.get(f"{side}_text")
+def _commit(
+    leaf: dict[str, Any], record: Mapping[str, Any], text_field: str, salt_field: str,
+    field: str,
+) -> None:
+    """Fill or check a commitment from its text and salt."""
+    text = record.get(text_field)
     if text is None:
         return
-    field = f"{side}_commitment"
-    salt = record.get(f"{side}_salt")
+    salt = record.get(salt_field)
     stored = record.get(field)
     if salt is None:
         if stored is None:
-            raise _FieldError(field, f"is missing and so is `{side}_salt`")
+            raise _FieldError(field, f"is missing and so is `{salt_field}`")
         return
     if not isinstance(salt, str) or not isinstance(text, str):
-        raise _FieldError(f"{side}_salt", "and the text must be strings")
+        raise _FieldError(salt_field, "and the text must be strings")
     try:
         key = bytes.fromhex(salt)
     except ValueError:
-        raise _FieldError(f"{side}_salt", "is not hex") from None
+        raise _FieldError(salt_field, "is not hex") from None
     data = text.encode("utf-8", "surrogatepass")
     computed = hashlib.sha256(key + data).hexdigest()
     if stored is None:
         leaf[field] = computed
     elif stored != computed:
-        raise _FieldError(field, f"does not match `{side}_text` and its salt")
+        raise _FieldError(field, f"does not match `{text_field}` and its salt")
 
 
 _Handler = Callable[[dict[str, Any], str, Any], None]
