@@ -93,7 +93,7 @@ def main(
 @click.option("--orchestrate", is_flag=True, help="Run as the Prefect flow.")
 @click.pass_context
 @guarded
-def audit(ctx: click.Context, **options: Any) -> None:
+def audit(ctx: click.Context, /, **options: Any) -> None:
     """Audit one day: ingest, check, seal, report, sign."""
     from ledgerlens.engine.spec import AuditSpec, new_run_id
 
@@ -309,7 +309,7 @@ def verify(
 )
 @click.pass_context
 @guarded
-def report(ctx: click.Context, **options: Any) -> None:
+def report(ctx: click.Context, /, **options: Any) -> None:
     """Signed report over sealed days, each re-verified first."""
     from ledgerlens.engine.range_report import RangeSpec, run_range_report
 
@@ -358,72 +358,6 @@ def report(ctx: click.Context, **options: Any) -> None:
         f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)")
     )
     sys.exit(outcome.exit_code)
-
-
-@main.command("verify-store")
-@click.option("--store", help="Store directory [./ledgerlens-store].")
-@click.option("--from", "first", help="First day whose records are recomputed.")
-@click.option("--to", "last", help="Last day whose records are recomputed.")
-@click.option(
-    "--key", type=click.Path(dir_okay=False), help="Public key of the checkpoints."
-)
-@click.option("--cert-identity", help="Identity the checkpoints must be signed by.")
-@click.option("--cert-oidc-issuer", help="OIDC issuer of that identity.")
-@click.option(
-    "--trust-config", type=click.Path(dir_okay=False), help="Trust config on disk."
-)
-@click.option("--instance", type=click.Choice(["staging", "production"]))
-@click.pass_context
-@guarded
-def verify_store_command(
-    ctx: click.Context,
-    store: str | None,
-    first: str | None,
-    last: str | None,
-    key: str | None,
-    cert_identity: str | None,
-    cert_oidc_issuer: str | None,
-    trust_config: str | None,
-    instance: str | None,
-) -> None:
-    """Recompute every sealed day and check hashes, checkpoints and signatures."""
-    from ledgerlens.store import open_store
-    from ledgerlens.verification import verify_store
-
-    settings = settings_of(ctx).override({"store": store})
-    check_bundle = None
-    if key or cert_identity:
-        from ledgerlens.signing import verify_blob
-
-        options = verify_options(
-            key, cert_identity, cert_oidc_issuer, trust_config, instance
-        )
-        check_bundle = lambda data, bundle: verify_blob(data, bundle, options)  # noqa: E731
-    result = verify_store(
-        open_store(Path(settings.store)),
-        first=parse_day(first) if first else None,
-        last=parse_day(last) if last else None,
-        check_bundle=check_bundle,
-    )
-    for problem in result.problems:
-        click.echo(f"store: {problem}")
-    for day in result.days:
-        status = "ok" if day.ok else "FAILED"
-        signer = f", signed by {day.signer}" if day.signer else ""
-        click.echo(
-            f"{day.seal}: {status} ({day.records} records, tree size "
-            f"{day.tree_size}{signer}){'' if day.current else ' [superseded]'}"
-        )
-        for problem in day.problems:
-            click.echo(f"  - {problem}")
-    if result.gaps:
-        click.echo("no seal for: " + ", ".join(d.isoformat() for d in result.gaps))
-    if check_bundle is None:
-        click.echo(
-            "note: checkpoint signatures not checked (pass --key or an identity)"
-        )
-    click.echo("verified" if result.ok else "verification FAILED")
-    sys.exit(0 if result.ok else 1)
 
 
 def _register_command_modules() -> None:
