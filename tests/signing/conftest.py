@@ -5,6 +5,10 @@ tries to reach another host fails loudly instead of depending on the network.
 sigstore-python's per-user cache and data directories are pointed into the
 test's temporary directory, so loading a named instance's embedded trust root
 writes nothing into the home directory.
+
+``sigstore_standin`` runs a Fulcio/Rekor stand-in on 127.0.0.1 (see
+``standin/``) for keyless signing end to end; ``no_sockets`` fails a test whose
+code creates any socket at all, loopback included.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ledgerlens.signing import KeyPairPaths, keygen, load_private_key, load_public_key
+
+from ._support import KeylessSetup, SocketGuard
+from .standin import IDENTITY, ISSUER, StandIn
 
 PASSWORD = b"correct horse battery staple"
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
@@ -72,7 +79,46 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.delenv("LEDGERLENS_KEY_PASSWORD", raising=False)
+    # Set then removed, so the variable is restored (absent) after the test
+    # even when the CLI under test sets it directly in os.environ.
+    monkeypatch.setenv("LEDGERLENS_IDENTITY_TOKEN", "")
+    monkeypatch.delenv("LEDGERLENS_IDENTITY_TOKEN")
     yield
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    """A running Sigstore stand-in on 127.0.0.1; stopped when the test ends."""
+    server = StandIn()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sigstore_standin(standin: StandIn, tmp_path: Path) -> KeylessSetup:
+    """Trust configuration, token, identity and issuer of the running stand-in."""
+    trust_config = standin.write_trust_config(tmp_path / "trust-config.json")
+    return KeylessSetup(trust_config, standin.token(), IDENTITY, ISSUER)
+
+
+@pytest.fixture
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> SocketGuard:
+    """Once ``armed``, creating any socket (loopback too) fails the code under test."""
+    guard = SocketGuard()
+    real_init = socket.socket.__init__
+
+    def init(sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+        if guard.armed:
+            guard.attempts.append(args)
+            msg = "verification tried to open a socket"
+            raise AssertionError(msg)
+        real_init(sock, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "__init__", init)
+    return guard
 
 
 # Key pairs are made once per session: each encrypted key costs a deliberately

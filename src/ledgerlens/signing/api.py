@@ -126,18 +126,20 @@ def open_signer(
     """The signer for one run, or ``None`` with ``no_sign``.
 
     Keyless signing is attempted only when an instance was chosen
-    (``trust_config`` or ``instance``); only then is the environment searched
-    for an ambient identity token, by sigstore's detection unless
-    ``detect_identity`` replaces it.
+    (``trust_config`` or ``instance``). The token is ``identity_token``, else
+    ``$LEDGERLENS_IDENTITY_TOKEN``, else an ambient one found by sigstore's
+    detection (or by ``detect_identity`` when given).
     """
     if options.no_sign:
         logger.warning("signing skipped (--no-sign): the outputs are not signed")
         yield None
         return
-    if options.key_path is not None and options.identity_token is not None:
+    token_given = keyless.given_identity_token(options.identity_token) is not None
+    if options.key_path is not None and token_given:
         raise UsageError(
             "both a signing key and an identity token were given",
-            remedy="pass only one of --signing-key, --identity-token",
+            remedy="pass only one of --signing-key, --identity-token "
+            f"(or {keyless.IDENTITY_TOKEN_ENV})",
         )
     if options.key_path is not None:
         key = load_private_key(options.key_path, password_from_env_or_prompt())
@@ -199,7 +201,7 @@ def _keyless_token(
     options: SigningOptions, detect: Callable[[], str | None] | None
 ) -> str:
     chosen = options.trust_config is not None or options.instance is not None
-    if options.identity_token is not None and not chosen:
+    if keyless.given_identity_token(options.identity_token) and not chosen:
         raise UsageError(
             "keyless signing needs a Sigstore instance",
             remedy="pass --trust-config FILE, or --instance production|staging",

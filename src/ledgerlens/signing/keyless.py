@@ -16,10 +16,14 @@ artefacts in one :func:`keyless_session`: one certificate, one ephemeral key.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -28,13 +32,16 @@ from ledgerlens.signing import _format
 from ledgerlens.signing.dsse import statement_from_payload, statement_payload
 
 if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
     from sigstore.models import ClientTrustConfig
     from sigstore.sign import Signer
 
 __all__ = [
+    "IDENTITY_TOKEN_ENV",
     "INSTANCES",
     "KeylessSigner",
     "find_identity_token",
+    "given_identity_token",
     "keyless_session",
     "load_trust_config",
     "verify_artifact_keyless",
@@ -44,6 +51,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 INSTANCES: Final = ("production", "staging")
+# The CLI hands --identity-token to the signing stage through this variable, so
+# the token never becomes a Prefect parameter or part of a run's spec.
+IDENTITY_TOKEN_ENV: Final = "LEDGERLENS_IDENTITY_TOKEN"
 _INSTANCE_REMEDY: Final = (
     "pass --trust-config FILE, or --instance production or --instance staging"
 )
@@ -87,16 +97,26 @@ def find_identity_token(
     *,
     detect: Callable[[], str | None] | None = None,
 ) -> str | None:
-    """The OIDC token given, else one found in the environment, else ``None``.
+    """The OIDC token to sign with, or ``None`` when there is none.
 
-    ``detect`` defaults to sigstore's ambient detection, which asks CI
-    providers and cloud metadata services; callers invoke this only after a
-    Sigstore instance was chosen, so a run that never asked for keyless signing
-    never contacts them.
+    In order: the token given; ``$LEDGERLENS_IDENTITY_TOKEN``; an ambient
+    credential found by ``detect``, which defaults to sigstore's detection (it
+    asks CI providers and cloud metadata services). Callers invoke this only
+    after a Sigstore instance was chosen, so a run that never asked for keyless
+    signing never contacts them.
     """
-    if identity_token is not None and identity_token.strip():
-        return identity_token.strip()
+    explicit = given_identity_token(identity_token)
+    if explicit is not None:
+        return explicit
     return (detect or _detect_ambient_token)()
+
+
+def given_identity_token(identity_token: str | None) -> str | None:
+    """The token given, else ``$LEDGERLENS_IDENTITY_TOKEN``; blank counts as none."""
+    for candidate in (identity_token, os.environ.get(IDENTITY_TOKEN_ENV)):
+        if candidate is not None and candidate.strip():
+            return candidate.strip()
+    return None
 
 
 @contextmanager
@@ -206,10 +226,79 @@ def _verification_parts(
     from sigstore.verify.policy import Identity
 
     config = load_trust_config(trust_config, instance)
+    _check_signing_time(bundle)
     with _sigstore_errors("verify"):
         sigstore_bundle = Bundle.from_json(json.dumps(bundle))
         verifier = Verifier(trusted_root=config.trusted_root)
     return verifier, Identity(identity=identity, issuer=issuer), sigstore_bundle
+
+
+def _check_signing_time(bundle: Mapping[str, Any]) -> None:
+    """Name the two ways a bundle fails to show when its certificate signed.
+
+    A keyless certificate lives minutes; only the log entry's integrated time
+    (or a signed timestamp) proves the signature was made inside that window.
+    This reads unauthenticated fields only to explain a failure clearly:
+    sigstore still checks the entry, its signatures and the time itself.
+    """
+    material = _format.mapping(
+        _format.member(bundle, "verificationMaterial", "bundle"),
+        "verificationMaterial",
+    )
+    entries = material.get("tlogEntries") or []
+    timestamps = (material.get("timestampVerificationData") or {}).get(
+        "rfc3161Timestamps"
+    )
+    if not entries and not timestamps:
+        raise VerificationError(
+            "keyless bundle has no transparency-log entry, so nothing shows its "
+            "short-lived certificate was valid when it signed",
+            remedy="fetch the complete bundle from the signer, or sign the "
+            "artefact again with an instance that logs signatures",
+        )
+    certificate = _certificate_of(material)
+    logged = _integrated_time(entries)
+    if certificate is None or logged is None:
+        return
+    start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if not start <= logged <= end:
+        raise VerificationError(
+            f"the signing certificate was not valid when the log recorded the "
+            f"signature (logged {logged:%Y-%m-%dT%H:%M:%SZ}, certificate valid "
+            f"{start:%Y-%m-%dT%H:%M:%SZ} to {end:%H:%M:%SZ})",
+            remedy="this signature proves nothing; sign the artefact again",
+        )
+
+
+def _certificate_of(material: Mapping[str, Any]) -> Certificate | None:
+    """The leaf certificate of a bundle, or ``None`` when it cannot be read."""
+    from cryptography.x509 import load_der_x509_certificate
+
+    holder = material.get("certificate")
+    chain = material.get("x509CertificateChain")
+    if not isinstance(holder, Mapping) and isinstance(chain, Mapping):
+        certificates = chain.get("certificates") or [None]
+        holder = certificates[0]
+    if not isinstance(holder, Mapping) or not isinstance(holder.get("rawBytes"), str):
+        return None
+    try:
+        return load_der_x509_certificate(base64.b64decode(holder["rawBytes"]))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _integrated_time(entries: Any) -> datetime | None:
+    """The one log entry's integrated time, when it records one."""
+    if not isinstance(entries, list) or len(entries) != 1:
+        return None
+    entry = entries[0]
+    raw = entry.get("integratedTime") if isinstance(entry, Mapping) else None
+    if not isinstance(raw, int | str):
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _trust_config_from_file(path: Path) -> ClientTrustConfig:

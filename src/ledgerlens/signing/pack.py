@@ -207,7 +207,13 @@ def verify_file(path: Path, options: VerifyOptions) -> str:
             f"cannot read `{path}`: {exc.strerror or exc}",
             remedy="fetch the file again from the signer",
         ) from exc
-    return verify_digest(digest, bundle, options)
+    try:
+        return verify_digest(digest, bundle, options)
+    except VerificationError as exc:
+        # The signing layer knows bundles, not files: say which file failed.
+        raise VerificationError(
+            f"`{path.name}`: {exc.message}", remedy=exc.remedy
+        ) from exc
 
 
 def file_sha256(path: Path) -> bytes:
