@@ -35,6 +35,7 @@ EXIT_INTERNAL = 70
 
 def configure_logging(verbose: int) -> None:
     """Send the package's log lines to stderr through rich, at the asked level."""
+    from rich.console import Console
     from rich.logging import RichHandler
 
     env_level = os.environ.get("LEDGERLENS_LOG_LEVEL", "").upper()
@@ -42,13 +43,18 @@ def configure_logging(verbose: int) -> None:
     if env_level and verbose == 0:
         level = logging.getLevelName(env_level) if env_level.isalpha() else level
     handler = RichHandler(
-        show_path=verbose > 1, rich_tracebacks=verbose > 0, markup=False
+        console=Console(stderr=True),
+        show_path=verbose > 1,
+        rich_tracebacks=verbose > 0,
+        markup=False,
     )
     handler.setFormatter(logging.Formatter("%(message)s"))
     package = logging.getLogger("ledgerlens")
     package.handlers[:] = [handler]
     package.setLevel(level)
     package.propagate = False
+    # WeasyPrint logs the URLs it refuses; a URL could carry logged content.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 
 def guarded(func: F) -> F:

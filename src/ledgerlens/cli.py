@@ -160,8 +160,10 @@ def _run_audit(spec: Any, *, orchestrate: bool) -> Any:
 
         return run_audit_flow(spec)
     from ledgerlens.engine.audit import run_audit
-    from ledgerlens.progress import RichProgress
+    from ledgerlens.progress import NullProgress, RichProgress
 
+    if not sys.stderr.isatty():  # bars only for a person watching a terminal
+        return run_audit(spec, NullProgress())
     bars = RichProgress()
     with bars.running():
         return run_audit(spec, bars)
