@@ -146,3 +146,66 @@ def run_audit_flow(spec: AuditSpec) -> engine.AuditOutcome:
         signed=result["signed"],
         reused_seal=result["reused_seal"],
     )
+
+
+# --- promotion gate -------------------------------------------------------------
+# Appended for the gate; the nightly flow above is unchanged. Same shape: one
+# task per stage, the spec as JSON between them, the decision returned as data
+# (a block or a hold ends the run Completed).
+
+from ledgerlens.gate import run as gate_engine  # noqa: E402
+
+__all__ += ["promotion_gate", "run_gate_flow"]
+
+
+@task(name="gate-load", **_IO)
+def gate_load_task(spec_json: dict[str, Any]) -> dict[str, Any]:
+    """Read both sides' logs into record frames in the work folder."""
+    return gate_engine.stage_load(gate_engine.GateSpec.from_json(spec_json))
+
+
+@task(name="gate-evaluate", cache_policy=NONE)
+def gate_evaluate_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
+    """Metrics, quality and drift; the decision record."""
+    return gate_engine.stage_evaluate(gate_engine.GateSpec.from_json(spec_json))
+
+
+@task(name="gate-render", **_IO)
+def gate_render_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
+    """The PDF, Markdown summary and JUnit XML."""
+    return gate_engine.stage_render(gate_engine.GateSpec.from_json(spec_json))
+
+
+@task(name="gate-sign", **_IO)
+def gate_sign_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
+    """Publish and sign the decision, report and evidence pack."""
+    outcome = gate_engine.stage_sign(gate_engine.GateSpec.from_json(spec_json))
+    return {
+        "decision": outcome.decision,
+        "exit_code": outcome.exit_code,
+        "out_dir": str(outcome.out_dir),
+        "signed": outcome.signed,
+    }
+
+
+@flow(name="ledgerlens-promotion-gate", log_prints=False)
+def promotion_gate(spec_json: dict[str, Any]) -> dict[str, Any]:
+    """Run the promotion gate as four tasks; returns the decision as data."""
+    loaded = gate_load_task(spec_json)
+    evaluated = gate_evaluate_task(spec_json, loaded)
+    rendered = gate_render_task(spec_json, evaluated)
+    return gate_sign_task(spec_json, rendered)
+
+
+def run_gate_flow(spec: gate_engine.GateSpec) -> gate_engine.GateOutcome:
+    """Run the gate flow for ``spec`` and return the engine's outcome."""
+    result = promotion_gate(spec.to_json())
+    out_dir = Path(result["out_dir"])
+    return gate_engine.GateOutcome(
+        decision=result["decision"],
+        exit_code=result["exit_code"],
+        out_dir=out_dir,
+        decision_path=out_dir / gate_engine.DECISION_FILE,
+        report_path=out_dir / gate_engine.REPORT_FILE,
+        signed=result["signed"],
+    )

@@ -166,12 +166,13 @@ def test_sample_records_size_seed_and_counts(shifted_outcome: DriftOutcome) -> N
     assert shifted_outcome.sample == {
         "size": 5000,
         "seed": 20261204,
+        "min_rows": 400,
         "current_rows": 3000,
         "reference_rows": 3000,
         "current_sampled": 3000,
         "reference_sampled": 3000,
     }
-    assert shifted_outcome.settings_version == "1.0.0"
+    assert shifted_outcome.settings_version == "1.1.0"
 
 
 def test_html_report_is_written_without_prompt_text(
@@ -191,7 +192,7 @@ def test_outcome_json_names_settings_and_report(
 ) -> None:
     data = shifted_outcome.to_json()
 
-    assert data["settings"]["version"] == "1.0.0"
+    assert data["settings"]["version"] == "1.1.0"
     assert len(data["settings"]["sha256"]) == 64
     assert data["html_path"] == str(html_report)
     assert [r["check_id"] for r in data["results"]] == [

@@ -19,13 +19,26 @@ WriteSettings = Callable[[Any], Path]
 def test_shipped_settings_pin_every_column(shipped_settings: Path) -> None:
     settings = load_settings(shipped_settings)
 
-    assert settings.version == "1.0.0"
+    assert settings.version == "1.1.0"
     assert (settings.sample_size, settings.seed) == (5000, 20261204)
+    assert settings.min_rows == 400
     assert [c.column for c in settings.columns] == list(FEATURE_KINDS)
     for column in settings.columns:
         expected = "wasserstein" if column.kind == "numeric" else "jensenshannon"
-        assert (column.method, column.threshold) == (expected, 0.1)
+        assert column.method == expected
         assert column.score_kind == "distance"
+    # The calibrated thresholds of docs/drift-calibration.md.
+    assert {c.column: c.threshold for c in settings.columns} == {
+        "latency_ms": 0.2,
+        "tokens_in": 0.2,
+        "tokens_out": 0.2,
+        "input_chars": 0.2,
+        "output_chars": 0.2,
+        "model_version": 0.2,
+        "status": 0.1,
+        "finish_reason": 0.11,
+        "policy_outcome": 0.09,
+    }
     blocking = {c.column for c in settings.columns if c.severity == "blocking"}
     assert blocking == {"model_version", "policy_outcome"}
 
@@ -54,6 +67,7 @@ def test_a_valid_edit_is_read_back(
     settings = load_settings(write_settings(default_settings))
 
     assert (settings.sample_size, settings.seed) == (250, 0)
+    assert settings.min_rows == 1  # left out: no minimum, as in 1.0 files
     assert settings.columns == (
         ColumnSetting("tokens_out", "numeric", "ks", 0.01, "blocking"),
     )
@@ -123,6 +137,13 @@ def _drop_column_key(data: dict[str, Any]) -> None:
         (_set_sample("size", 10.5), "size must be a positive integer"),
         (_set_sample("seed", -1), "seed must be an integer"),
         (_set_sample("seed", 2**64), "seed must be an integer"),
+        (_set_sample("min_rows", 0), "min_rows must be an integer from 1"),
+        (_set_sample("min_rows", 5001), "min_rows must be an integer from 1"),
+        (_set_sample("min_rows", 400.0), "min_rows must be an integer from 1"),
+        (_set_sample("min_rows", True), "min_rows must be an integer from 1"),
+        (_set_sample("min_rows", "400"), "min_rows must be an integer from 1"),
+        (_set_sample("max_rows", 10), "unknown key `max_rows`"),
+        (_set_column("note", 3), "note must be a string"),
         (_set_top("sample", [5000, 1]), "sample must be a JSON object"),
         (lambda data: [data], "must be a JSON object"),
     ],
@@ -165,7 +186,7 @@ def test_duplicate_json_keys_are_refused(
 ) -> None:
     text = shipped_settings.read_text(encoding="utf-8")
     doubled = text.replace(
-        '"version": "1.0.0",', '"version": "1.0.0", "version": "1.0.1",'
+        '"version": "1.1.0",', '"version": "1.1.0", "version": "1.1.1",'
     )
 
     with pytest.raises(CheckError, match="duplicate key 'version'"):
@@ -190,3 +211,17 @@ def test_every_method_is_one_evidently_registers_for_its_kinds() -> None:
     for name, info in METHODS.items():
         for kind in info.kinds:
             assert get_registered_stattest(name, column_type[kind]).name == name
+
+
+def test_min_rows_up_to_the_sample_size_is_read_back(
+    default_settings: dict[str, Any], write_settings: WriteSettings
+) -> None:
+    default_settings["sample"] = {"size": 800, "seed": 3, "min_rows": 800}
+    default_settings["columns"][0]["note"] = "any text a reader needs"
+
+    settings = load_settings(write_settings(default_settings))
+
+    assert (settings.sample_size, settings.seed, settings.min_rows) == (800, 3, 800)
+    assert settings.columns[0] == ColumnSetting(
+        "latency_ms", "numeric", "wasserstein", 0.2, "warning"
+    )

@@ -93,6 +93,7 @@ def test_outputs_are_all_written(audited: dict[str, Path]) -> None:
         "signing-key.pub",
     } <= names
     assert not any(n.startswith(".work") for n in names)
+    assert "drift.html" not in names
 
 
 def test_each_result_carries_its_severity(audited: dict[str, Path]) -> None:

@@ -79,7 +79,8 @@ def test_provenance_of_all_files_lists_every_template() -> None:
     names = [item["name"] for item in provenance]
 
     assert names == [
-        "audit.html.j2", "base.html.j2", "macros.html.j2", "range.html.j2",
+        "audit.html.j2", "base.html.j2", "gate.html.j2", "macros.html.j2",
+        "range.html.j2",
         "report.css",
     ]
 

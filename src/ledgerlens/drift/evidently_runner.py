@@ -1,7 +1,10 @@
 """Drift of one day against a reference, measured with Evidently 0.7.
 
 Each configured column gets one :class:`~ledgerlens.findings.CheckResult`.
-Evidently runs once, with one ``ValueDrift`` metric per testable column and the
+When either side has fewer rows than the settings' ``min_rows``, or none at
+all, Evidently is not called and every column is a warning saying so: on so
+few rows sampling noise alone would cross the thresholds. Otherwise Evidently
+runs once, with one ``ValueDrift`` metric per testable column and the
 method and threshold the settings pin; columns it cannot or need not test
 (empty, constant, or a side with no rows at all) are decided here, with a note
 saying why. Only the derived columns of :mod:`ledgerlens.drift.derive` reach
@@ -106,9 +109,13 @@ def run_drift(
 
     Both frames have :data:`ledgerlens.record.RECORD_SCHEMA` columns. Each side
     larger than the settings' sample size is reduced to a seeded sample, so the
-    same records always give the same scores. When ``html_out`` is given and
-    Evidently ran, its HTML report is written there; when Evidently had nothing
-    to test, a file left at ``html_out`` by an earlier run is removed.
+    same records always give the same scores. When a side has fewer rows than
+    the settings' ``min_rows``, drift is not measured: each column is a failed
+    warning whose note gives both row counts and the minimum.
+
+    When ``html_out`` is given and Evidently ran, its HTML report is written
+    there; when Evidently had nothing to test, a file left at ``html_out`` by an
+    earlier run is removed.
 
     Raises :class:`~ledgerlens.errors.CheckError` for a bad settings file or
     when Evidently fails.
@@ -123,13 +130,21 @@ def run_drift(
     sample = {
         "size": settings.sample_size,
         "seed": settings.seed,
+        "min_rows": settings.min_rows,
         "current_rows": current_features.height,
         "reference_rows": reference_features.height,
         "current_sampled": current_sample.height,
         "reference_sampled": reference_sample.height,
     }
 
-    verdicts, html_path = _measure(current_sample, reference_sample, settings, html_out)
+    rows = (current_features.height, reference_features.height)
+    untested = _untested_note(*rows, settings.min_rows)
+    if untested:
+        verdicts, html_path = _not_measured(settings, rows, untested, html_out), None
+    else:
+        verdicts, html_path = _measure(
+            current_sample, reference_sample, settings, html_out
+        )
     logger.info(
         "drift: %d of %d columns drifted (current %d rows, reference %d rows)",
         sum(verdict.drifted for verdict in verdicts),
@@ -159,6 +174,44 @@ def _sampled(frame: pl.DataFrame, settings: DriftSettings) -> pl.DataFrame:
     return ordered.sample(n=settings.sample_size, seed=settings.seed, shuffle=False)
 
 
+def _untested_note(current_rows: int, reference_rows: int, min_rows: int) -> str:
+    """Why drift cannot be measured on sides of these sizes; empty if it can."""
+    if current_rows == 0:
+        return _NO_CURRENT
+    if reference_rows == 0:
+        return _NO_REFERENCE
+    if current_rows < min_rows or reference_rows < min_rows:
+        return (
+            f"too few rows (current {current_rows}, reference {reference_rows}; "
+            f"need {min_rows})"
+        )
+    return ""
+
+
+def _not_measured(
+    settings: DriftSettings,
+    rows: tuple[int, int],
+    note: str,
+    html_out: Path | None,
+) -> list[_ColumnVerdict]:
+    """Every column as not measured, for the reason in ``note``."""
+    logger.warning("drift not measured: %s", note)
+    if html_out is not None:
+        _discard_stale_html(html_out)
+    return [
+        _ColumnVerdict(
+            setting=setting,
+            score=None,
+            drifted=False,
+            current_rows=rows[0],
+            reference_rows=rows[1],
+            note=note,
+            untested=True,
+        )
+        for setting in settings.columns
+    ]
+
+
 def _measure(
     current: pl.DataFrame,
     reference: pl.DataFrame,
@@ -166,12 +219,6 @@ def _measure(
     html_out: Path | None,
 ) -> tuple[list[_ColumnVerdict], Path | None]:
     """Decide every column, running Evidently on those that need it."""
-    if current.height == 0 or reference.height == 0:
-        note = _NO_CURRENT if current.height == 0 else _NO_REFERENCE
-        logger.warning("drift not measured: %s", note)
-        if html_out is not None:
-            _discard_stale_html(html_out)
-        return [_untested(s, current, reference, note) for s in settings.columns], None
 
     decided: dict[str, _ColumnVerdict] = {}
     notes: dict[str, str] = {}
@@ -200,21 +247,6 @@ def _measure(
     elif html_out is not None:
         _discard_stale_html(html_out)
     return [decided[s.column] for s in settings.columns], html_path
-
-
-def _untested(
-    setting: ColumnSetting, current: pl.DataFrame, reference: pl.DataFrame, note: str
-) -> _ColumnVerdict:
-    """A column that cannot be compared because one side has no rows."""
-    return _ColumnVerdict(
-        setting=setting,
-        score=None,
-        drifted=False,
-        current_rows=current.height,
-        reference_rows=reference.height,
-        note=note,
-        untested=True,
-    )
 
 
 def _precheck(

@@ -2,16 +2,22 @@
 
 The file (``checks/drift.json`` by default) looks like::
 
-    {"version": "1.0.0",
-     "sample": {"size": 5000, "seed": 20261204},
+    {"version": "1.1.0",
+     "sample": {"size": 5000, "seed": 20261204, "min_rows": 300},
      "columns": [{"column": "latency_ms", "kind": "numeric",
-                  "method": "wasserstein", "threshold": 0.1,
-                  "severity": "warning"}, ...]}
+                  "method": "wasserstein", "threshold": 0.25,
+                  "severity": "warning", "note": "why this threshold"}, ...]}
 
 Every column names its method as Evidently names it, so Evidently never picks
-one by sample size. The file is read strictly: an unknown key, column, method
-or severity is a :class:`~ledgerlens.errors.CheckError`, never a silent default.
-Reading it does not import Evidently.
+one by sample size. ``sample.min_rows`` is the fewest rows each side needs
+before drift is measured at all: below it sampling noise alone crosses the
+thresholds (``docs/drift-calibration.md``). It may be left out, as in 1.0
+files, and then means no minimum (1). A column's ``note`` says why its
+threshold was chosen; it is kept for the reader and changes nothing.
+
+Apart from that one documented default, the file is read strictly: an unknown
+key, column, method or severity is a :class:`~ledgerlens.errors.CheckError`,
+never a silent default. Reading it does not import Evidently.
 """
 
 from __future__ import annotations
@@ -79,7 +85,9 @@ METHODS: Final[Mapping[str, MethodInfo]] = {
 
 _TOP_KEYS: Final = frozenset({"version", "sample", "columns", "description"})
 _SAMPLE_KEYS: Final = frozenset({"size", "seed"})
+_SAMPLE_OPTIONAL: Final = frozenset({"min_rows"})
 _COLUMN_KEYS: Final = frozenset({"column", "kind", "method", "threshold", "severity"})
+_COLUMN_OPTIONAL: Final = frozenset({"note"})
 _VERSION: Final = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 _MAX_SEED: Final = 2**64 - 1
 
@@ -102,11 +110,16 @@ class ColumnSetting:
 
 @dataclass(frozen=True)
 class DriftSettings:
-    """A validated drift settings file, with its origin for the report."""
+    """A validated drift settings file, with its origin for the report.
+
+    ``min_rows`` is the fewest rows each side must have for drift to be
+    measured; with fewer, every column is reported as not measured.
+    """
 
     version: str
     sample_size: int
     seed: int
+    min_rows: int
     columns: tuple[ColumnSetting, ...]
     source: str
     sha256: str
@@ -133,12 +146,13 @@ def load_settings(path: Path) -> DriftSettings:
     where = f"drift settings `{path}`"
     top = _object(data, where, required=_TOP_KEYS - {"description"}, allowed=_TOP_KEYS)
     version = _version(top["version"], where)
-    size, seed = _sample(top["sample"], f"{where}: sample")
+    size, seed, min_rows = _sample(top["sample"], f"{where}: sample")
     columns = _columns(top["columns"], where)
     return DriftSettings(
         version=version,
         sample_size=size,
         seed=seed,
+        min_rows=min_rows,
         columns=columns,
         source=str(path),
         sha256=hashlib.sha256(raw).hexdigest(),
@@ -188,8 +202,9 @@ def _version(value: Any, where: str) -> str:
     return str(value)
 
 
-def _sample(value: Any, where: str) -> tuple[int, int]:
-    sample = _object(value, where, required=_SAMPLE_KEYS, allowed=_SAMPLE_KEYS)
+def _sample(value: Any, where: str) -> tuple[int, int, int]:
+    allowed = _SAMPLE_KEYS | _SAMPLE_OPTIONAL
+    sample = _object(value, where, required=_SAMPLE_KEYS, allowed=allowed)
     size, seed = sample["size"], sample["seed"]
     if not _is_int(size) or size < 1:
         raise _fail(f"{where}: size must be a positive integer", "fix `sample.size`")
@@ -197,7 +212,15 @@ def _sample(value: Any, where: str) -> tuple[int, int]:
         raise _fail(
             f"{where}: seed must be an integer from 0 to 2**64-1", "fix `sample.seed`"
         )
-    return int(size), int(seed)
+
+    # A minimum above the sample size could never be met by what is compared.
+    min_rows = sample.get("min_rows", 1)
+    if not _is_int(min_rows) or not 1 <= min_rows <= size:
+        raise _fail(
+            f"{where}: min_rows must be an integer from 1 to the sample size",
+            "fix `sample.min_rows`",
+        )
+    return int(size), int(seed), int(min_rows)
 
 
 def _columns(value: Any, where: str) -> tuple[ColumnSetting, ...]:
@@ -218,8 +241,11 @@ def _columns(value: Any, where: str) -> tuple[ColumnSetting, ...]:
 
 
 def _column(value: Any, where: str) -> ColumnSetting:
-    item = _object(value, where, required=_COLUMN_KEYS, allowed=_COLUMN_KEYS)
+    allowed = _COLUMN_KEYS | _COLUMN_OPTIONAL
+    item = _object(value, where, required=_COLUMN_KEYS, allowed=allowed)
     column, kind, method = item["column"], item["kind"], item["method"]
+    if not isinstance(item.get("note", ""), str):
+        raise _fail(f"{where}: note must be a string", "fix `note`")
     if column not in FEATURE_KINDS:
         raise _fail(
             f"{where}: unknown column `{column}`",

@@ -44,10 +44,13 @@ def sign_outputs(
     ``before`` signs what else the run signs in the same session (a checkpoint)
     and returns the files it added, which join the pack.
     """
-    from ledgerlens.signing import open_signer, write_pack
+    from ledgerlens.signing import PACK_FILE, open_signer, write_pack
 
-    for stale in out.glob("*.sigstore.json"):
-        stale.unlink()  # signatures of an earlier run's artefacts no longer apply
+    # Signatures an earlier run wrote here no longer apply to the new artefacts.
+    # Only ours are removed: --out may be a folder that holds other bundles.
+    for name in (report.name + ".sigstore.json", PACK_FILE,
+                 "checkpoint.note.sigstore.json"):
+        (out / name).unlink(missing_ok=True)
     with open_signer(options) as signer:
         if signer is None:
             return False

@@ -27,6 +27,7 @@ __all__ = [
     "OUTCOMES",
     "audit_view",
     "format_number",
+    "gate_view",
     "pdf_timestamp",
     "range_view",
 ]
@@ -96,6 +97,51 @@ def range_view(findings: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "lineage": _lineage_sections(findings["lineage"]),
     }
+
+
+def gate_view(findings: Mapping[str, Any]) -> dict[str, Any]:
+    """The derived views for a promotion-gate report.
+
+    ``verdict`` is the decision word (promote, block, hold), which the gate
+    template styles itself; metric values are formatted by their unit here.
+    """
+    from ledgerlens.gate.outputs import display
+
+    decision = findings["decision"]
+    if decision not in ("promote", "block", "hold"):
+        msg = f"gate findings carry an unknown decision {decision!r}"
+        raise ReportError(msg, remedy="regenerate the decision record")
+    rows = [
+        {
+            **row,
+            "baseline_text": display(row["baseline"], row["unit"]),
+            "candidate_text": display(row["candidate"], row["unit"]),
+            "limit_text": display(row["margin"]["limit"], row["unit"]),
+            "margin_text": _margin_text(row),
+        }
+        for row in findings["metrics"]
+    ]
+    return {
+        "verdict": decision,
+        "metrics": rows,
+        "drifted": [c for c in findings["drift"]["columns"] if c["drifted"]],
+        "quality_failures": [
+            (side, check)
+            for side in ("baseline", "candidate")
+            for check in findings["quality"][side]
+            if not check["passed"]
+        ],
+    }
+
+
+def _margin_text(row: Mapping[str, Any]) -> str:
+    """A metric's margin as a reader says it: "+15%" or "+2.00 pt"."""
+    margin = row["margin"]
+    if margin["kind"] == "relative":
+        return f"+{margin['value'] * 100:g}%"
+    if row["unit"] == "share":
+        return f"+{margin['value'] * 100:.2f} pt"
+    return f"+{margin['value']:g} {row['unit']}"
 
 
 def format_number(value: Any, digits: int | None = None) -> str:

@@ -29,6 +29,7 @@ from ledgerlens.errors import ReportError
 from ledgerlens.report._context import (
     audit_view,
     format_number,
+    gate_view,
     pdf_timestamp,
     range_view,
 )
@@ -41,8 +42,13 @@ logger = logging.getLogger(__name__)
 TEMPLATE_BY_KIND: Mapping[str, str] = {
     "nightly-audit": "audit.html.j2",
     "range-report": "range.html.j2",
+    "promotion-gate": "gate.html.j2",
 }
-_VIEW_BY_KIND = {"nightly-audit": audit_view, "range-report": range_view}
+_VIEW_BY_KIND = {
+    "nightly-audit": audit_view,
+    "range-report": range_view,
+    "promotion-gate": gate_view,
+}
 _FINDINGS_VERSION = 1
 
 
