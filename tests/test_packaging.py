@@ -18,7 +18,8 @@ def test_every_sub_package_is_listed_for_the_wheel() -> None:
     source = REPO / "src" / "ledgerlens"
     on_disk = {
         "ledgerlens." + ".".join(p.parent.relative_to(source).parts)
-        for p in source.rglob("__init__.py") if p.parent != source
+        for p in source.rglob("__init__.py")
+        if p.parent != source
     }
 
     listed = set(_setuptools()["packages"])
@@ -41,4 +42,5 @@ def test_the_packaged_folders_hold_the_default_files() -> None:
 
     assert {"quality.json", "drift.json"} <= {p.name for p in checks.iterdir()}
     assert {"audit.html.j2", "range.html.j2", "report.css"} <= {
-        p.name for p in templates.iterdir()}
+        p.name for p in templates.iterdir()
+    }

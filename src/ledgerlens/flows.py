@@ -11,6 +11,7 @@ heartbeat unless told not to.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,22 @@ def _io_failure(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-_IO = {
-    "retries": 2,
-    "retry_delay_seconds": 10,
-    "retry_condition_fn": _io_failure,
-    "cache_policy": NONE,
-}
+_Stage = Callable[..., dict[str, Any]]
 
 
-@task(name="ingest", **_IO)
+def _io_task(name: str) -> Callable[[_Stage], _Stage]:
+    """A task decorator that retries only I/O failures and caches nothing."""
+    decorator: Callable[[_Stage], _Stage] = task(
+        name=name,
+        retries=2,
+        retry_delay_seconds=10,
+        retry_condition_fn=_io_failure,
+        cache_policy=NONE,
+    )
+    return decorator
+
+
+@_io_task("ingest")
 def ingest_task(spec_json: dict[str, Any]) -> dict[str, Any]:
     """Read every source and write the day's frames to the work folder."""
     return engine.stage_ingest(AuditSpec.from_json(spec_json))
@@ -72,13 +80,13 @@ def seal_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
     return engine.stage_seal(AuditSpec.from_json(spec_json))
 
 
-@task(name="render", **_IO)
+@_io_task("render")
 def render_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
     """findings.json and the PDF report."""
     return engine.stage_render(AuditSpec.from_json(spec_json))
 
 
-@task(name="sign", **_IO)
+@_io_task("sign")
 def sign_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
     """Sign checkpoint, report and evidence pack in one signer session."""
     outcome = engine.stage_sign(AuditSpec.from_json(spec_json))
@@ -158,7 +166,7 @@ from ledgerlens.gate import run as gate_engine  # noqa: E402
 __all__ += ["promotion_gate", "run_gate_flow"]
 
 
-@task(name="gate-load", **_IO)
+@_io_task("gate-load")
 def gate_load_task(spec_json: dict[str, Any]) -> dict[str, Any]:
     """Read both sides' logs into record frames in the work folder."""
     return gate_engine.stage_load(gate_engine.GateSpec.from_json(spec_json))
@@ -170,13 +178,13 @@ def gate_evaluate_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]
     return gate_engine.stage_evaluate(gate_engine.GateSpec.from_json(spec_json))
 
 
-@task(name="gate-render", **_IO)
+@_io_task("gate-render")
 def gate_render_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
     """The PDF, Markdown summary and JUnit XML."""
     return gate_engine.stage_render(gate_engine.GateSpec.from_json(spec_json))
 
 
-@task(name="gate-sign", **_IO)
+@_io_task("gate-sign")
 def gate_sign_task(spec_json: dict[str, Any], _after: Any) -> dict[str, Any]:
     """Publish and sign the decision, report and evidence pack."""
     outcome = gate_engine.stage_sign(gate_engine.GateSpec.from_json(spec_json))

@@ -221,7 +221,9 @@ def full_record() -> dict[str, Any]:
     for side, text in texts:
         sha, salt, commitment = commit_text(text)
         text_field, salt_field, commitment_field = SIDES[side]
-        record.update({text_field: text, salt_field: salt, commitment_field: commitment})
+        record.update(
+            {text_field: text, salt_field: salt, commitment_field: commitment}
+        )
         if side != "extra":
             record[f"{side}_sha256"] = sha
     return record

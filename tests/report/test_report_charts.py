@@ -30,8 +30,11 @@ def test_drift_chart_is_byte_reproducible() -> None:
 def test_charts_carry_no_date_and_no_external_reference() -> None:
     outcomes = {"accepted": 500, "quarantined": 5}
     days = [("2026-11-27", None, False), ("2026-11-28", 500, True)]
-    for svg in (drift_chart_svg(BARS), outcome_chart_svg(outcomes),
-                records_per_day_svg(days)):
+    for svg in (
+        drift_chart_svg(BARS),
+        outcome_chart_svg(outcomes),
+        records_per_day_svg(days),
+    ):
         assert svg.startswith("<?xml")
         assert "<dc:date>" not in svg
         # Only the DTD and namespaces name URLs; every link is to a local id.
@@ -64,7 +67,7 @@ def test_data_uri_round_trips() -> None:
 
     prefix = "data:image/svg+xml;base64,"
     assert uri.startswith(prefix)
-    assert base64.b64decode(uri[len(prefix):]).decode("utf-8") == svg
+    assert base64.b64decode(uri[len(prefix) :]).decode("utf-8") == svg
 
 
 def test_importing_the_report_package_loads_no_renderer() -> None:
@@ -81,7 +84,8 @@ def test_importing_the_report_package_loads_no_renderer() -> None:
 
 def test_all_lists_the_public_names() -> None:
     public = {
-        name for name, value in vars(charts).items()
+        name
+        for name, value in vars(charts).items()
         if not name.startswith("_")
         and getattr(value, "__module__", None) == charts.__name__
     }

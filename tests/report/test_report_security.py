@@ -67,7 +67,7 @@ def test_hostile_values_come_out_escaped(
     report = render_report(audit_findings, tmp_path / "r.pdf")
 
     assert SCRIPT not in report.html
-    assert "<img src=\"http" not in report.html
+    assert '<img src="http' not in report.html
     assert report.html.count(SCRIPT_ESCAPED) >= 4
     assert "&lt;img src=&#34;http://127.0.0.1:9/x&#34;&gt;" in report.html
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(report.pdf_path).pages)
@@ -174,20 +174,28 @@ def test_render_fetches_no_url_from_templates_or_values(
         if (match := re.search(r"url sha256 ([0-9a-f]{16})", record.getMessage()))
     }
     expected = {
-        f"{base}/remote.css", f"{base}/imported.css", f"{base}/bg.png",
-        f"{base}/pixel.png", f"{base}/from-a-log.png", "file:///etc/passwd",
-        f"{base}/font.ttf", f"{base}/object.svg", f"{base}/inside-svg.png",
+        f"{base}/remote.css",
+        f"{base}/imported.css",
+        f"{base}/bg.png",
+        f"{base}/pixel.png",
+        f"{base}/from-a-log.png",
+        "file:///etc/passwd",
+        f"{base}/font.ttf",
+        f"{base}/object.svg",
+        f"{base}/inside-svg.png",
     }
     assert refused == {_digest(url) for url in expected}
     pdf = pypdf.PdfReader(report.pdf_path)
     assert dict(pdf.attachments) == {}
     assert "2026-11-28" in pdf.pages[0].extract_text()
     template = templates / "audit.html.j2"
-    assert report.templates == [{
-        "name": "audit.html.j2",
-        "origin": str(templates.resolve()),
-        "sha256": hashlib.sha256(template.read_bytes()).hexdigest(),
-    }]
+    assert report.templates == [
+        {
+            "name": "audit.html.j2",
+            "origin": str(templates.resolve()),
+            "sha256": hashlib.sha256(template.read_bytes()).hexdigest(),
+        }
+    ]
 
 
 def _svg_linking_to(url: str) -> str:

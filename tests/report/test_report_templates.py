@@ -43,11 +43,13 @@ def test_set_hashes_what_it_read_even_if_the_file_changes(tmp_path: Path) -> Non
     served = templates.read("report.css")
 
     assert served == original
-    assert templates.provenance(used_only=True) == [{
-        "name": "report.css",
-        "origin": str(root.resolve()),
-        "sha256": hashlib.sha256(original).hexdigest(),
-    }]
+    assert templates.provenance(used_only=True) == [
+        {
+            "name": "report.css",
+            "origin": str(root.resolve()),
+            "sha256": hashlib.sha256(original).hexdigest(),
+        }
+    ]
 
 
 def test_set_skips_hidden_files_and_links_out(tmp_path: Path) -> None:
@@ -79,7 +81,10 @@ def test_provenance_of_all_files_lists_every_template() -> None:
     names = [item["name"] for item in provenance]
 
     assert names == [
-        "audit.html.j2", "base.html.j2", "gate.html.j2", "macros.html.j2",
+        "audit.html.j2",
+        "base.html.j2",
+        "gate.html.j2",
+        "macros.html.j2",
         "range.html.j2",
         "report.css",
     ]

@@ -48,8 +48,11 @@ def sign_outputs(
 
     # Signatures an earlier run wrote here no longer apply to the new artefacts.
     # Only ours are removed: --out may be a folder that holds other bundles.
-    for name in (report.name + ".sigstore.json", PACK_FILE,
-                 "checkpoint.note.sigstore.json"):
+    for name in (
+        report.name + ".sigstore.json",
+        PACK_FILE,
+        "checkpoint.note.sigstore.json",
+    ):
         (out / name).unlink(missing_ok=True)
     with open_signer(options) as signer:
         if signer is None:

@@ -361,7 +361,10 @@ def _skip(leaf: dict[str, Any], name: str, value: Any) -> None:
 
 
 def _commit(
-    leaf: dict[str, Any], record: Mapping[str, Any], text_field: str, salt_field: str,
+    leaf: dict[str, Any],
+    record: Mapping[str, Any],
+    text_field: str,
+    salt_field: str,
     field: str,
 ) -> None:
     """Fill or check a commitment from its text and salt."""

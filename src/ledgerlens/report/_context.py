@@ -34,8 +34,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-OUTCOMES = ("accepted", "merged", "duplicate", "lineage_only", "out_of_day",
-            "quarantined")
+OUTCOMES = (
+    "accepted",
+    "merged",
+    "duplicate",
+    "lineage_only",
+    "out_of_day",
+    "quarantined",
+)
 _KIND_ORDER = ("ingest", "volume", "quality", "drift", "integrity")
 _LINEAGE = (
     ("providers", "Providers"),
@@ -201,6 +207,7 @@ def _check_verdict(findings: Mapping[str, Any]) -> None:
 
 def _by_kind(checks: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Checks grouped in pipeline order; within a kind, as the run wrote them."""
+
     def rank(check: Mapping[str, Any]) -> int:
         kind = check["kind"]
         return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
@@ -266,13 +273,15 @@ def _lineage_sections(lineage: Mapping[str, Any]) -> list[dict[str, Any]]:
     for key, title in _LINEAGE:
         rows = _ranked(lineage.get(key, {}))
         shown = rows[:_MAX_LINEAGE_ROWS]
-        sections.append({
-            "key": key,
-            "title": title,
-            "rows": shown,
-            "more_rows": len(rows) - len(shown),
-            "more_count": sum(count for _, count in rows[len(shown):]),
-        })
+        sections.append(
+            {
+                "key": key,
+                "title": title,
+                "rows": shown,
+                "more_rows": len(rows) - len(shown),
+                "more_count": sum(count for _, count in rows[len(shown) :]),
+            }
+        )
     return sections
 
 

@@ -59,7 +59,9 @@ class TemplateFetcher(URLFetcher):  # type: ignore[misc]
         self.refused.append(url)
         logger.warning(
             "report renderer refused a %s resource outside its templates "
-            "(url sha256 %s)", scheme or "relative", digest,
+            "(url sha256 %s)",
+            scheme or "relative",
+            digest,
         )
         msg = f"resource refused: only files of the templates directory ({digest})"
         raise RefusedResource(msg)

@@ -103,8 +103,14 @@ def records_per_day_svg(days: Sequence[tuple[str, int | None, bool]]) -> str:
         colours = [_OK if passed else _BAD for _, _, passed in days]
         ax.bar(positions, values, width=0.7, color=colours, zorder=2)
         missing = [pos for pos, (_, records, _) in enumerate(days) if records is None]
-        ax.scatter(missing, [0] * len(missing), marker="x", color="#8a94a6",
-                   zorder=3, clip_on=False)
+        ax.scatter(
+            missing,
+            [0] * len(missing),
+            marker="x",
+            color="#8a94a6",
+            zorder=3,
+            clip_on=False,
+        )
 
         # Label about a dozen days at most, so that long ranges stay legible.
         ticks = positions[:: max(1, len(days) // 12)]
@@ -129,8 +135,13 @@ def _draw_drift(ax: Axes, bars: Sequence[DriftBar]) -> None:
     colours = [_BAD if bar.drifted else _OK for bar in bars]
     ax.barh(positions, scores, height=0.55, color=colours, zorder=2)
     ax.scatter(
-        thresholds, positions, marker="|", s=260, linewidths=1.6,
-        color=_INK, zorder=3,
+        thresholds,
+        positions,
+        marker="|",
+        s=260,
+        linewidths=1.6,
+        color=_INK,
+        zorder=3,
     )
 
     for pos, bar in zip(positions, bars, strict=True):
@@ -154,18 +165,20 @@ def _style() -> Iterator[None]:
 
     # A fixed salt makes the ids matplotlib derives for clip paths and glyphs
     # repeat; text as paths keeps the host's fonts out of the picture.
-    with matplotlib.rc_context({
-        "svg.hashsalt": "ledgerlens-report",
-        "svg.fonttype": "path",
-        "font.family": "DejaVu Sans",
-        "font.size": 8.0,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.edgecolor": "#8a94a6",
-        "axes.labelcolor": _INK,
-        "xtick.color": _INK,
-        "ytick.color": _INK,
-    }):
+    with matplotlib.rc_context(
+        {
+            "svg.hashsalt": "ledgerlens-report",
+            "svg.fonttype": "path",
+            "font.family": "DejaVu Sans",
+            "font.size": 8.0,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.edgecolor": "#8a94a6",
+            "axes.labelcolor": _INK,
+            "xtick.color": _INK,
+            "ytick.color": _INK,
+        }
+    ):
         yield
 
 
@@ -181,8 +194,12 @@ def _figure(*, rows: int, width: float = _WIDTH_IN) -> tuple[Figure, Axes]:
 def _label(ax: Axes, text: str, x: float, y: float) -> None:
     """Write a value just right of the end of a horizontal bar."""
     ax.annotate(
-        text, (x, y), xytext=(4, 0), textcoords="offset points",
-        va="center", color=_INK,
+        text,
+        (x, y),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        color=_INK,
     )
 
 
