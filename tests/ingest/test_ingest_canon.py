@@ -14,7 +14,7 @@ from ledgerlens.integrity.jcs import CanonicalizationError, canonical_text
 _SCALARS = (
     st.none()
     | st.booleans()
-    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text()
 )
@@ -45,13 +45,13 @@ def test_keys_above_the_bmp_sort_in_utf16_order() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [1.0, -0.0, 1e21, 1e-7, 0.1, [1.5, {"x": 2.0}], 2**53]
+    "value", [1.0, -0.0, 1e21, 1e-7, 0.1, [1.5, {"x": 2.0}], 2**53 - 1]
 )
 def test_numbers_match(value: Any) -> None:
     assert canonical_json(value) == canonical_text(value)
 
 
-@pytest.mark.parametrize("value", [2**53 + 1, float("nan"), {1: "a"}, "\ud800", b"x"])
+@pytest.mark.parametrize("value", [2**53, float("nan"), {1: "a"}, "\ud800", b"x"])
 def test_what_has_no_canonical_form_is_refused(value: Any) -> None:
     with pytest.raises(CanonicalizationError):
         canonical_json(value)

@@ -20,6 +20,20 @@ MODULES = [
     "ledgerlens.ingest.otlp",
     "ledgerlens.ingest.genai",
     "ledgerlens.ingest.timeparse",
+    "ledgerlens.ingest.vcr",
+    "ledgerlens.ingest.har",
+    "ledgerlens.ingest.phoenix",
+    "ledgerlens.ingest.litellm",
+    "ledgerlens.ingest.langfuse",
+    "ledgerlens.ingest.openai_batch",
+    "ledgerlens.ingest.parquet",
+    "ledgerlens.ingest.mt_bench",
+    "ledgerlens.ingest.otlp_events",
+    "ledgerlens.ingest.s3",
+    "ledgerlens.ingest._chat",
+    "ledgerlens.ingest._exchange",
+    "ledgerlens.ingest._sse",
+    "ledgerlens.ingest._units",
 ]
 
 

@@ -31,7 +31,19 @@ def _detected(path: Path) -> str | None:
 
 
 def test_registered_formats() -> None:
-    assert FORMATS == ("ledgerlens-jsonl", "otlp-jsonl", "otlp-json")
+    assert FORMATS == (
+        "ledgerlens-jsonl",
+        "otlp-jsonl",
+        "otlp-json",
+        "vcr-cassette",
+        "har",
+        "phoenix-spans",
+        "litellm-payload",
+        "langfuse",
+        "openai-batch",
+        "parquet",
+        "mt-bench",
+    )
 
 
 def test_detection_per_file(tmp_path: Path) -> None:
@@ -58,8 +70,8 @@ def test_detection_per_file(tmp_path: Path) -> None:
     assert _detected(other) is None
 
 
-def test_undetectable_file_is_one_quarantined_unit() -> None:
-    path = REAL / "fastchat-mt-bench" / "question.jsonl"
+def test_undetectable_file_is_one_quarantined_unit(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "notes.txt", [b"first note", b"second note"])
     (unit,) = read_path(path)
     assert unit.outcome == "quarantined"
     assert unit.reason == "unsupported_format"
@@ -108,4 +120,6 @@ def test_every_real_fixture_gives_units_with_one_outcome_each() -> None:
         assert units, source.uri
         for unit in units:
             assert (unit.reason is None) == (unit.outcome != "quarantined")
-            assert (unit.record is None) == (unit.outcome == "quarantined")
+            has_record = unit.outcome not in ("quarantined", "merged")
+            assert (unit.record is not None) == has_record
+            assert (unit.merged_into is not None) == (unit.outcome == "merged")

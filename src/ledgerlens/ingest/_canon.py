@@ -27,7 +27,7 @@ from ledgerlens.integrity.jcs import CanonicalizationError, canonical_text
 
 __all__ = ["canonical_json"]
 
-_MAX_SAFE_INT: Final = 2**53
+_MAX_SAFE_INT: Final = 2**53 - 1  # as integrity.jcs: I-JSON exact range
 _PLAIN_FLOAT_MIN: Final = 1e-5
 _PLAIN_FLOAT_MAX: Final = 1e16
 

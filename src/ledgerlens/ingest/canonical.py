@@ -116,7 +116,7 @@ class CanonicalJsonlAdapter:
     def sniff(self, sample: Sample) -> int:
         """Sure when the first object has ``ts_start``; likely with record keys."""
         first = sample.first_object
-        if first is None or "resourceSpans" in first:
+        if first is None or "resourceSpans" in first or "resourceLogs" in first:
             return 0
         if "ts_start" in first:
             return 90

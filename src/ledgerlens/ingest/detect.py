@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 import orjson
+import zstandard
 
 from ledgerlens.errors import IngestError
 from ledgerlens.ingest.interface import Adapter, Sample, SourceFile
+from ledgerlens.ingest.sources import open_decoded
 
 __all__ = ["detect_adapter", "sample_source"]
 
@@ -25,6 +27,7 @@ _HEAD_BYTES: Final = 64 * 1024
 _SAMPLE_LINES: Final = 8
 _SAMPLE_BYTES: Final = 64 * 1024 * 1024
 _BOM: Final = b"\xef\xbb\xbf"
+_COMPRESSED_SUFFIXES: Final = (".gz", ".gzip", ".zst", ".zstd")
 
 
 def sample_source(source: SourceFile) -> Sample:
@@ -33,9 +36,9 @@ def sample_source(source: SourceFile) -> Sample:
     lines_seen = 0
     read = 0
     try:
-        with source.path.open("rb") as handle:
+        with open_decoded(source) as handle:
             head = handle.read(_HEAD_BYTES)
-            handle.seek(0)
+        with open_decoded(source) as handle:
             for line in handle:
                 read += len(line)
                 if line.strip():
@@ -44,11 +47,11 @@ def sample_source(source: SourceFile) -> Sample:
                         first_object = _object_or_none(line, at_start=lines_seen == 1)
                 if lines_seen >= _SAMPLE_LINES or read >= _SAMPLE_BYTES:
                     break
-    except OSError as exc:
-        msg = f"cannot read log file `{source.path}`: {exc.strerror}"
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        msg = f"cannot read log file `{source.path}`: {getattr(exc, 'strerror', '')}"
         raise IngestError(msg, remedy="check the file is still there") from exc
     return Sample(
-        name=source.path.name,
+        name=_plain_name(source.path.name),
         head=head,
         first_object=first_object,
         lines_seen=lines_seen,
@@ -70,6 +73,14 @@ def detect_adapter(sample: Sample, adapters: Sequence[Adapter]) -> Adapter | Non
         best_score,
     )
     return best
+
+
+def _plain_name(name: str) -> str:
+    """The name without a compression suffix: ``x.jsonl.gz`` sniffs as ``x.jsonl``."""
+    for suffix in _COMPRESSED_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _object_or_none(line: bytes, *, at_start: bool) -> dict[str, Any] | None:

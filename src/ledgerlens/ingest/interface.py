@@ -52,6 +52,9 @@ QUARANTINE_REASONS: Final[tuple[str, ...]] = (
     "bad_timestamp",
     "bad_field:<name>",
     "unsupported_format",
+    "invalid_yaml",
+    "unsupported_event",
+    "unmatched_reference",
 )
 
 
@@ -87,7 +90,8 @@ class Unit:
     its line terminator, or a span re-serialised by orjson with sorted keys.
     ``record`` holds every key of ``RECORD_COLUMNS`` when the outcome is not
     ``quarantined``; ``reason`` is set only when it is. ``chain_object`` is the
-    producer's parsed object when it carries chain fields.
+    producer's parsed object when it carries chain fields. ``merged_into``
+    names the record a ``merged`` unit was folded into (its ``record_id``).
     """
 
     source_uri: str
@@ -99,6 +103,7 @@ class Unit:
     record: dict[str, Any] | None
     reason: str | None
     chain_object: dict[str, Any] | None
+    merged_into: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

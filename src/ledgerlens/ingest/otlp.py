@@ -39,6 +39,7 @@ from ledgerlens.ingest.interface import (
     UnitRejected,
     quarantined_unit,
 )
+from ledgerlens.ingest.otlp_events import LogIndex, LogRecord, take_span_event_messages
 from ledgerlens.ingest.sources import iter_lines, read_exact
 from ledgerlens.ingest.timeparse import TimestampError, from_unix_nanos
 
@@ -69,6 +70,7 @@ _SPAN_COLUMNS: Final = frozenset(
 _RESOURCE_KEYS: Final = frozenset({"resource", "scopeSpans"})
 _ENVIRONMENT_KEYS: Final = ("deployment.environment.name", "deployment.environment")
 _JSONL_SUFFIXES: Final = (".jsonl", ".ndjson")
+_EXPORT_KEYS: Final = frozenset({"resourceSpans", "resourceLogs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class _Where:
     source: SourceFile
     format: str
     options: IngestOptions
+    logs: LogIndex | None = None
 
 
 @dataclass(frozen=True)
@@ -97,23 +100,29 @@ class OtlpDocumentAdapter:
     def sniff(self, sample: Sample) -> int:
         """Sure when a JSON object mentions ``resourceSpans`` and is no JSONL."""
         first = sample.first_object
-        if first is not None and "resourceSpans" in first:
+        if first is not None and _EXPORT_KEYS.intersection(first):
             return 50 if sample.lines_seen > 1 else 80
         head = sample.head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if head.startswith(b"{") and b'"resourceSpans"' in sample.head:
+        if head.startswith(b"{") and (
+            b'"resourceSpans"' in sample.head or b'"resourceLogs"' in sample.head
+        ):
             return 80
         return 0
 
     def read(self, source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
         """Yield one unit per span of the document (one quarantined if unreadable)."""
-        where = _Where(source, self.name, options)
         data = read_exact(source)
         try:
             request = parse_json(data, at_start=True)
         except UnitRejected as rejected:
+            where = _Where(source, self.name, options)
             yield _quarantined(where, 0, 0, data, rejected.reason)
             return
+        logs = LogIndex()
+        _index_logs(request, 0, logs)
+        where = _Where(source, self.name, options, logs if logs.records else None)
         yield from _request_units(request, data, 0, where)
+        yield from _log_units(where)
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,7 @@ class OtlpLinesAdapter:
     def sniff(self, sample: Sample) -> int:
         """Sure when the first readable line is an export request among several."""
         first = sample.first_object
-        if first is None or "resourceSpans" not in first:
+        if first is None or not _EXPORT_KEYS.intersection(first):
             return 0
         if sample.lines_seen > 1 or sample.name.lower().endswith(_JSONL_SUFFIXES):
             return 90
@@ -133,7 +142,8 @@ class OtlpLinesAdapter:
 
     def read(self, source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
         """Yield the spans of each line; a line that does not parse is one unit."""
-        where = _Where(source, self.name, options)
+        logs = _log_prepass(source)
+        where = _Where(source, self.name, options, logs if logs.records else None)
         for offset, line, terminated in iter_lines(source):
             if not line.strip():
                 continue
@@ -143,6 +153,7 @@ class OtlpLinesAdapter:
                 yield _quarantined(where, offset, 0, line, rejected.reason)
                 continue
             yield from _request_units(request, line, offset, where)
+        yield from _log_units(where)
 
 
 OTLP_JSON: Final = OtlpDocumentAdapter()
@@ -157,6 +168,8 @@ def _request_units(
         yield _quarantined(where, offset, 0, raw, "not_an_object")
         return
     resource_spans = request.get("resourceSpans")
+    if resource_spans is None and isinstance(request.get("resourceLogs"), list):
+        return  # log records: their units come after the spans they join
     if not isinstance(resource_spans, list):
         yield _quarantined(where, offset, 0, raw, "bad_field:resourceSpans")
         return
@@ -208,12 +221,15 @@ def _span_unit(
         ingest_run_id=where.options.ingest_run_id,
     )
     try:
-        draft, is_llm = _span_draft(span, context)
+        draft, is_llm = _span_draft(span, context, where.logs)
         record = finish_record(draft, provenance)
     except UnitRejected as rejected:
         return _quarantined(where, offset, index, raw, rejected.reason)
     except TimestampError as error:
         return _quarantined(where, offset, index, raw, error.reason)
+    if where.logs is not None and record["trace_id"] and record["span_id"]:
+        key = (record["trace_id"], record["span_id"])
+        where.logs.record_ids.setdefault(key, record["record_id"])
     return Unit(
         source_uri=where.source.uri,
         source_format=where.format,
@@ -227,7 +243,9 @@ def _span_unit(
     )
 
 
-def _span_draft(span: dict[str, Any], context: _Context) -> tuple[Draft, bool]:
+def _span_draft(
+    span: dict[str, Any], context: _Context, where_logs: LogIndex | None = None
+) -> tuple[Draft, bool]:
     attributes = attributes_dict(span.get("attributes"), "attributes")
     is_llm = is_llm_span(attributes)
     draft = Draft(columns=dict(context.columns))
@@ -248,7 +266,108 @@ def _span_draft(span: dict[str, Any], context: _Context) -> tuple[Draft, bool]:
         map_llm_attributes(attributes, draft)
 
     draft.extra = _span_extra(span, attributes, context)
+    if is_llm:
+        _join_events(draft, columns, where_logs)
     return draft, is_llm
+
+
+def _join_events(draft: Draft, columns: dict[str, Any], logs: LogIndex | None) -> None:
+    """Messages from the span's GenAI events, then from log records joined to it."""
+    span_fields = draft.extra.get("span")
+    if isinstance(span_fields, dict):
+        take_span_event_messages(span_fields, draft)
+        if not span_fields:
+            del draft.extra["span"]
+    if logs is not None:
+        logs.apply((columns["trace_id"], columns["span_id"]), draft)
+
+
+def _log_prepass(source: SourceFile) -> LogIndex:
+    """Index the log records of a JSON Lines file before its spans are read.
+
+    Only lines that mention ``resourceLogs`` are parsed here, so a file of
+    spans alone costs one substring search per line.
+    """
+    logs = LogIndex()
+    for offset, line, terminated in iter_lines(source):
+        if b'"resourceLogs"' not in line:
+            continue
+        try:
+            request = parse_json(line, terminated=terminated, at_start=offset == 0)
+        except UnitRejected:
+            continue  # the main pass quarantines the line
+        _index_logs(request, offset, logs)
+    return logs
+
+
+def _index_logs(request: Any, offset: int, logs: LogIndex) -> None:
+    if not isinstance(request, dict):
+        return
+    index = _span_count(request)
+    for resource_log in request.get("resourceLogs") or []:
+        scopes = (
+            resource_log.get("scopeLogs") if isinstance(resource_log, dict) else None
+        )
+        for scope_log in scopes or []:
+            records = (
+                scope_log.get("logRecords") if isinstance(scope_log, dict) else None
+            )
+            for log_record in records or []:
+                logs.add(_log_record(log_record, offset, index))
+                index += 1
+
+
+def _span_count(request: dict[str, Any]) -> int:
+    count = 0
+    for resource_span in request.get("resourceSpans") or []:
+        if isinstance(resource_span, dict):
+            for scope_span in resource_span.get("scopeSpans") or []:
+                if isinstance(scope_span, dict):
+                    count += len(scope_span.get("spans") or [])
+    return count
+
+
+def _log_record(value: Any, offset: int, index: int) -> LogRecord:
+    raw = _dump(value)
+    if not isinstance(value, dict):
+        return LogRecord(offset, index, raw, None, None, None, 0)
+    try:
+        attributes = attributes_dict(value.get("attributes"), "attributes")
+        body = any_value(value.get("body"), "body")
+        trace_id = _span_id(value.get("traceId"), 16, "trace_id", False)
+        span_id = _span_id(value.get("spanId"), 8, "span_id", False)
+    except UnitRejected:
+        return LogRecord(offset, index, raw, None, None, None, 0)
+    name = value.get("eventName") or attributes.get("event.name")
+    key = (trace_id, span_id) if trace_id and span_id else None
+    time = value.get("timeUnixNano") or value.get("observedTimeUnixNano") or 0
+    moment = int(time) if str(time).isdigit() else 0
+    return LogRecord(offset, index, raw, key, name, body, moment)
+
+
+def _log_units(where: _Where) -> Iterator[Unit]:
+    if where.logs is None:
+        return
+    uri, fmt = where.source.uri, where.format
+
+    def merged(record: LogRecord, into: str) -> Unit:
+        return Unit(
+            source_uri=uri,
+            source_format=fmt,
+            offset=record.offset,
+            index=record.index,
+            raw=record.raw,
+            outcome="merged",
+            record=None,
+            reason=None,
+            chain_object=None,
+            merged_into=into,
+        )
+
+    def quarantined(record: LogRecord, reason: str) -> Unit:
+        return _quarantined(where, record.offset, record.index, record.raw, reason)
+
+    yield from where.logs.units(merged, quarantined)
 
 
 def _map_status(

@@ -30,6 +30,7 @@ __all__ = ["UNKNOWN_FORMAT", "read_units"]
 logger = logging.getLogger(__name__)
 
 UNKNOWN_FORMAT: Final = "unknown"
+_HEAD_BYTES: Final = 64 * 1024  # what a sample holds at most (see detect)
 
 
 def read_units(source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
@@ -45,7 +46,8 @@ def read_units(source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
         adapter: Adapter | None = adapter_named(options.format)
     else:
         sample = sample_source(source)
-        if not sample.head.strip() and len(sample.head) == source.size:
+        whole = len(sample.head) == source.size or len(sample.head) < _HEAD_BYTES
+        if not sample.head.strip() and whole:
             logger.info("%s is empty: no units", source.uri)
             return
         adapter = detect_adapter(sample, ADAPTERS)

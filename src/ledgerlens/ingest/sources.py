@@ -9,35 +9,57 @@ hash, so a record can always be traced to the bytes recorded for its file.
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import gzip
 import hashlib
+import io
 import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
+
+import zstandard
 
 from ledgerlens.errors import IngestError, StartError
 from ledgerlens.ingest.interface import SourceFile
+from ledgerlens.ingest.s3 import S3Options, discover_s3, is_s3_uri
 
-__all__ = ["discover_sources", "iter_lines", "read_exact"]
+__all__ = [
+    "COMPRESSIONS",
+    "check_unchanged",
+    "compression_of",
+    "discover_sources",
+    "iter_lines",
+    "open_decoded",
+    "read_exact",
+]
 
 logger = logging.getLogger(__name__)
 
 _CHUNK: Final = 1 << 20
+# Magic bytes of the compressions read transparently: a compressed file is
+# hashed as stored, and its units are read from the decompressed bytes.
+COMPRESSIONS: Final = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 _GLOB_MAGIC: Final = frozenset("*?[")
 _REMEDY: Final = "point --logs at a log file, a directory of logs or a glob"
 
 
-def discover_sources(logs: str | Path) -> list[SourceFile]:
+def discover_sources(
+    logs: str | Path, s3_options: S3Options | None = None
+) -> list[SourceFile]:
     """The files named by ``logs``, each with its SHA-256 and size.
 
     ``logs`` is a file, a directory (searched recursively, skipping hidden files
-    and directories, sorted by relative path) or a glob pattern (``**`` allowed,
-    hidden matches skipped, sorted). Raises :class:`StartError` when it names no
+    and directories, sorted by relative path), a glob pattern (``**`` allowed,
+    hidden matches skipped, sorted) or ``s3://bucket/prefix`` (see
+    :mod:`ledgerlens.ingest.s3`). Raises :class:`StartError` when it names no
     regular file, or when a file it names cannot be read: an audit must not
     silently leave out an input.
     """
+    if is_s3_uri(logs):
+        return discover_s3(str(logs), s3_options)
     paths = _expand(logs)
     if not paths:
         msg = f"no log files found at `{logs}`"
@@ -49,39 +71,130 @@ def discover_sources(logs: str | Path) -> list[SourceFile]:
 
 
 def read_exact(source: SourceFile) -> bytes:
-    """The whole file, checked against its recorded size and SHA-256."""
+    """The whole file, checked against its size and SHA-256, decompressed."""
     with _open(source) as handle:
         data = handle.read(source.size + 1)
     if len(data) != source.size or hashlib.sha256(data).hexdigest() != source.sha256:
         raise _changed(source)
-    return data
+    kind = compression_of(data[:4])
+    if kind is None:
+        return data
+    try:
+        return _decompress(kind, data)
+    except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
+        raise _corrupt(source, kind) from exc
+
+
+def check_unchanged(source: SourceFile) -> None:
+    """Raise :class:`IngestError` unless the file still has its recorded hash."""
+    digest = hashlib.sha256()
+    with _open(source) as handle:
+        remaining = source.size
+        while remaining > 0 and (chunk := handle.read(min(_CHUNK, remaining))):
+            digest.update(chunk)
+            remaining -= len(chunk)
+    if remaining != 0 or digest.hexdigest() != source.sha256:
+        raise _changed(source)
+
+
+def compression_of(head: bytes) -> str | None:
+    """``gzip`` or ``zstd`` when ``head`` starts with their magic bytes."""
+    for magic, kind in COMPRESSIONS.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+@contextlib.contextmanager
+def open_decoded(source: SourceFile) -> Iterator[BinaryIO]:
+    """The file's bytes, decompressed when gzip or zstd (no hash check)."""
+    with _open(source) as handle:
+        buffered = io.BufferedReader(_Limited(handle, source.size, None), _CHUNK)
+        yield _decoder(buffered)
 
 
 def iter_lines(source: SourceFile) -> Iterator[tuple[int, bytes, bool]]:
     """Yield ``(offset, line, terminated)`` for each line of the hashed bytes.
 
     ``line`` excludes its terminator (``\\n`` or ``\\r\\n``); ``terminated`` is
-    false only for a last line with no newline. Bytes appended to the file after
-    it was hashed are not read; if the bytes read differ from the hash, the
-    iteration ends with :class:`IngestError`.
+    false only for a last line with no newline. A gzip or zstd file is read
+    decompressed, and ``offset`` is then the offset in the decompressed bytes.
+    Bytes appended to the file after it was hashed are not read; if the bytes
+    read differ from the hash, the iteration ends with :class:`IngestError`.
     """
     digest = hashlib.sha256()
-    offset = 0
     with _open(source) as handle:
-        for line in handle:
-            if offset + len(line) > source.size:
-                line = line[: source.size - offset]
-            digest.update(line)
-            terminated = line.endswith(b"\n")
-            body = line[:-1] if terminated else line
-            if terminated and body.endswith(b"\r"):
-                body = body[:-1]
-            yield offset, body, terminated
-            offset += len(line)
-            if offset >= source.size:
-                break
-    if offset != source.size or digest.hexdigest() != source.sha256:
+        limited = _Limited(handle, source.size, digest)
+        buffered = io.BufferedReader(limited, _CHUNK)
+        kind = compression_of(buffered.peek(4)[:4])
+        stream = _decoder(buffered)
+        offset = 0
+        try:
+            for line in stream:
+                terminated = line.endswith(b"\n")
+                body = line[:-1] if terminated else line
+                if terminated and body.endswith(b"\r"):
+                    body = body[:-1]
+                yield offset, body, terminated
+                offset += len(line)
+        except (OSError, EOFError, zstandard.ZstdError) as exc:
+            raise _corrupt(source, kind or "stream") from exc
+        while limited.read(_CHUNK):
+            pass  # hash what the decoder did not need (a trailer, padding)
+    if limited.consumed != source.size or digest.hexdigest() != source.sha256:
         raise _changed(source)
+
+
+class _Limited(io.RawIOBase):
+    """A raw reader of at most ``size`` bytes of ``handle``, hashing them."""
+
+    def __init__(self, handle: BinaryIO, size: int, digest: Any) -> None:
+        self.handle = handle
+        self.remaining = size
+        self.consumed = 0
+        self.digest = digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        if self.remaining <= 0:
+            return 0
+        wanted = min(len(view), self.remaining)
+        data = self.handle.read(wanted)
+        view[: len(data)] = data
+        self.remaining -= len(data)
+        self.consumed += len(data)
+        if self.digest is not None:
+            self.digest.update(data)
+        return len(data)
+
+
+def _decoder(buffered: Any) -> BinaryIO:
+    kind = compression_of(buffered.peek(4)[:4])
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    if kind == "zstd":
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            buffered, read_across_frames=True
+        )
+        return cast(BinaryIO, io.BufferedReader(reader, _CHUNK))
+    return cast(BinaryIO, buffered)
+
+
+def _decompress(kind: str, data: bytes) -> bytes:
+    if kind == "gzip":
+        return gzip.decompress(data)
+    with zstandard.ZstdDecompressor().stream_reader(
+        io.BytesIO(data), read_across_frames=True
+    ) as reader:
+        return reader.read()
+
+
+def _corrupt(source: SourceFile, kind: str) -> IngestError:
+    msg = f"log file `{source.path}` is not a complete {kind} stream"
+    return IngestError(msg, remedy="re-copy the file, or decompress what can be read")
 
 
 def _expand(logs: str | Path) -> list[Path]:
