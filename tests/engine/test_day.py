@@ -22,6 +22,7 @@ class _Unit:
     index: int = 0
     raw: bytes = b"{}"
     chain_object: dict[str, Any] | None = None
+    merged_into: str | None = None
 
 
 def _record(record_id: str, start: datetime, sha: str = "aa", span: str = "s1") -> dict:
@@ -127,3 +128,15 @@ def test_the_day_is_cut_in_the_store_zone() -> None:
 
     assert in_utc.counts["out_of_day"] == 1
     assert in_berlin.counts["accepted"] == 1
+
+
+def test_a_merged_unit_names_the_record_it_joined() -> None:
+    units = [
+        _Unit("a", "accepted", _record("r1", NOON)),
+        _Unit("a", "merged", None, offset=7, merged_into="r1"),
+    ]
+
+    day = _assemble(units)
+
+    assert day.counts["merged"] == 1
+    assert day.merged == [{"source": "a@7#0", "into": "r1"}]

@@ -100,6 +100,9 @@ def run_audit(spec: AuditSpec, progress: Progress | None = None) -> AuditOutcome
 def open_or_create_store(spec: AuditSpec) -> Store:
     """Open the run's store, creating it on first use."""
     root = Path(spec.store)
+    if root.exists() and not root.is_dir():
+        msg = f"--store {root} is a file, not a folder"
+        raise StartError(msg, remedy="point --store at a store folder or a new path")
     if (root / DESCRIPTOR).exists():
         store = open_store(root)
         if store.day_tz != spec.day_tz and spec.day_tz != "UTC":
@@ -219,6 +222,7 @@ def _ingest_summary(day: DayIngest, inputs: list[dict[str, Any]]) -> dict[str, A
         "duplicates": day.duplicates,
         "conflicts": day.conflicts,
         "out_of_day": day.out_of_day,
+        "merged": day.merged,
     }
 
 
@@ -478,6 +482,7 @@ def _sealed_findings(
         "duplicates": ingest["duplicates"][:200],
         "conflicts": ingest["conflicts"][:200],
         "out_of_day": ingest["out_of_day"][:200],
+        "merged": ingest.get("merged", [])[:200],
         "lineage": checks["lineage"],
         "latency_ms": checks["latency_ms"],
         "provenance": {

@@ -47,6 +47,7 @@ class DayIngest:
     duplicates: list[dict[str, str]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     out_of_day: list[dict[str, str]] = field(default_factory=list)
+    merged: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Frames:
@@ -123,6 +124,7 @@ def assemble_day(
     by_span: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     duplicates: list[dict[str, str]] = []
     out_of_day: list[dict[str, str]] = []
+    merged: list[dict[str, Any]] = []
     verifier = ChainVerifier(_tips(chain_state))
 
     for unit in units:
@@ -156,6 +158,13 @@ def assemble_day(
         if outcome == "out_of_day" and record is not None:
             local = record["ts_start"].astimezone(zone).date().isoformat()
             out_of_day.append({"record_id": record["record_id"], "date": local})
+        if outcome == "merged":
+            merged.append(
+                {
+                    "source": f"{unit.source_uri}@{unit.offset}#{unit.index}",
+                    "into": unit.merged_into,
+                }
+            )
         if outcome in ("quarantined", "out_of_day"):
             side.append(_side_unit(unit, outcome))
         tally.count(unit.source_uri, outcome, unit.reason)
@@ -174,6 +183,7 @@ def assemble_day(
         duplicates=duplicates,
         conflicts=_conflicts(by_span),
         out_of_day=out_of_day,
+        merged=merged,
     )
 
 
