@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ledgerlens.errors import IntegrityError
 from ledgerlens.integrity.chain import (
     GENESIS_PREV,
+    ChainProblem,
     ChainTip,
     ChainVerdict,
     ChainVerifier,
@@ -593,3 +594,11 @@ def test_real_jsonl_lines_chain_and_verify() -> None:
     assert only(units).ok
     units[7] = dict(units[7], tstamp=units[7]["tstamp"] + 1.0)
     assert problems(only(units)) == [("edited", 7)]
+
+
+def test_a_problem_names_its_related_unit_only_when_there_is_one() -> None:
+    plain = ChainProblem("edited", 3, "a.jsonl:4", "content does not hash")
+    related = ChainProblem("deleted", 2, "a.jsonl:9", "seq 2 missing", "a.jsonl:3")
+
+    assert "related" not in plain.to_json()
+    assert related.to_json()["related"] == "a.jsonl:3"

@@ -107,21 +107,32 @@ class ChainTip:
 
 @dataclass(frozen=True)
 class ChainProblem:
-    """One thing wrong with a chain; ``where`` names the unit's file and line."""
+    """One thing wrong with a chain; ``where`` names the unit's file and line.
+
+    ``related`` names a second unit that helps locate the problem, when there
+    is one: for ``deleted``, the unit before the gap (``where`` is the one
+    after it); for ``reordered``, the later unit it was read after; for
+    ``inserted``, the unit on the chain that claims the same seq (with nothing
+    linking to either, the chain alone cannot tell which one is genuine).
+    """
 
     kind: ChainProblemKind
     seq: int
     where: str
     detail: str
+    related: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The problem as written into findings (no unit content, ever)."""
-        return {
+        data: dict[str, Any] = {
             "kind": self.kind,
             "seq": self.seq,
             "where": self.where,
             "detail": self.detail,
         }
+        if self.related:
+            data["related"] = self.related
+        return data
 
 
 @dataclass(frozen=True)
@@ -385,15 +396,27 @@ class _Chain:
             self.reached_expected = True
 
     def _report(
-        self, kind: ChainProblemKind, seq: int, where: str, detail: str
+        self,
+        kind: ChainProblemKind,
+        seq: int,
+        where: str,
+        detail: str,
+        related: str = "",
     ) -> None:
-        self.problems.append(ChainProblem(kind, seq, where, detail))
+        related = "" if related == where else related
+        self.problems.append(ChainProblem(kind, seq, where, detail, related))
 
     def _place(
-        self, unit: _Unit, kind: ChainProblemKind, seq: int, detail: str
+        self,
+        unit: _Unit,
+        kind: ChainProblemKind,
+        seq: int,
+        detail: str,
+        related: str = "",
     ) -> None:
         """Report a problem that a later switch of branches may withdraw."""
-        self.placed[unit.hash] = ChainProblem(kind, seq, unit.where, detail)
+        related = "" if related == unit.where else related
+        self.placed[unit.hash] = ChainProblem(kind, seq, unit.where, detail, related)
 
     def _jump(self, unit: _Unit, next_seq: int) -> None:
         """A unit beyond the next seq: the ones between are missing (for now)."""
@@ -416,7 +439,8 @@ class _Chain:
         """A late unit that a gap was waiting for; it may pull in more orphans."""
         while True:
             gap = self.gaps.pop(unit.hash)
-            self._place(unit, "reordered", unit.seq, "read after a later unit")
+            detail = "read after a later unit"
+            self._place(unit, "reordered", unit.seq, detail, related=gap.where)
             self.fills.setdefault(gap.after, []).append(unit)
             if unit.seq <= gap.first or unit.prev == gap.anchor:
                 if unit.prev != gap.anchor:
@@ -577,12 +601,12 @@ class _Chain:
         for unit in inside:
             self._take_orphan(unit.hash)
             detail = "read out of seq order; its neighbours are missing"
-            self._report("reordered", unit.seq, unit.where, detail)
-            self._report_missing(before.seq + 1, unit.seq - 1, gap.where)
+            self._report("reordered", unit.seq, unit.where, detail, gap.where)
+            self._report_missing(before.seq + 1, unit.seq - 1, gap.where, before)
             if unit.seq == before.seq + 1 and unit.prev != before.hash:
                 self.problems.append(self._link_problem(before, unit.seq))
             before = unit
-        self._report_missing(before.seq + 1, gap.last, gap.where)
+        self._report_missing(before.seq + 1, gap.last, gap.where, before)
         if before.seq == gap.last and before.hash != awaited:
             self.problems.append(self._link_problem(before, gap.last + 1))
 
@@ -601,11 +625,15 @@ class _Chain:
         detail = f"seq {next_seq} links to another unit than this"
         return ChainProblem("edited", unit.seq, unit.where, detail)
 
-    def _report_missing(self, first: int, last: int, where: str) -> None:
+    def _report_missing(
+        self, first: int, last: int, where: str, before: _Unit | None = None
+    ) -> None:
         if first > last:
             return
         span = f"seq {first}" if first == last else f"seqs {first}..{last}"
-        self._report("deleted", first, where, f"{span} missing before this unit")
+        related = "" if before is None or before.seq < 0 else before.where
+        detail = f"{span} missing before this unit"
+        self._report("deleted", first, where, detail, related)
 
     def _close_orphans(self) -> None:
         """One orphan alone is an inserted unit; linked orphans are a fork."""
@@ -617,11 +645,19 @@ class _Chain:
             size = _branch_size(root, children)
             if size == 1:
                 detail = self._inserted_detail(root)
-                self._report("inserted", root.seq, root.where, detail)
+                rival = self._rival_of(root)
+                self._report("inserted", root.seq, root.where, detail, rival)
             else:
                 detail = f"a second branch of {size} units leaves the chain here"
                 self._report("fork", root.seq, root.where, detail)
         self.orphans.clear()
+
+    def _rival_of(self, unit: _Unit) -> str:
+        """Where the chain's own unit of the same seq and link was read, if any."""
+        for other in self.recent.values():
+            if other.seq == unit.seq and other.prev == unit.prev:
+                return other.where
+        return ""
 
     def _inserted_detail(self, unit: _Unit) -> str:
         parent = self.recent.get(unit.prev)
