@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -46,3 +47,20 @@ def _network_cut(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _package_logger_restored() -> Iterator[None]:
+    """Undo the CLI's logging set-up after each test.
+
+    ``ledgerlens`` commands configure the package logger (rich handler, no
+    propagation); a test that runs the CLI in-process must not leave that in
+    place for tests that read log records with ``caplog``.
+    """
+    package = logging.getLogger("ledgerlens")
+    saved = (list(package.handlers), package.level, package.propagate)
+    weasy = logging.getLogger("weasyprint")
+    weasy_level = weasy.level
+    yield
+    package.handlers[:], package.level, package.propagate = saved
+    weasy.setLevel(weasy_level)
