@@ -48,7 +48,9 @@ def main(
 
 
 @main.command()
-@click.option("--logs", help="File, directory, or glob of the day's logs.")
+@click.option(
+    "--logs", help="File, directory, glob or s3://bucket/prefix of the day's logs."
+)
 @click.option(
     "--date", "day", required=True, help="Day to audit (YYYY-MM-DD or yesterday)."
 )
