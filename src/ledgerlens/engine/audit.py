@@ -152,14 +152,14 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
         sources=inputs,
         chain_state=chain_tips_before(store, spec.day),
         on_unit=counter.tick,
+        records_sink=work / "records.parquet",
+        lineage_sink=work / "lineage.parquet",
     )
     counter.flush()
     progress.done(files)
     progress.done(units)
     _attach_formats(day, inputs)
 
-    day.records.write_parquet(work / "records.parquet")
-    day.lineage.write_parquet(work / "lineage.parquet")
     (work / "side.jsonl").write_bytes(
         b"".join(orjson.dumps(u) + b"\n" for u in day.side_units)
     )

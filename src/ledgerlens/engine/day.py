@@ -17,10 +17,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from ledgerlens.integrity.chain import ChainTip, ChainVerifier
 from ledgerlens.record import OUTCOMES, commit_text, empty_frame, records_frame
@@ -51,11 +53,18 @@ class DayIngest:
 
 
 class _Frames:
-    """Rows gathered in batches into frames, so memory stays columnar."""
+    """Rows gathered in batches into frames, so memory stays columnar.
 
-    def __init__(self) -> None:
+    With a ``sink`` every batch is appended to that Parquet file and released:
+    frames built from Python rows hold several times their data size, so a day
+    kept in memory would cost far more than the day read back from disk.
+    """
+
+    def __init__(self, sink: Path | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
         self.frames: list[pl.DataFrame] = []
+        self.sink = sink
+        self.writer: pq.ParquetWriter | None = None
 
     def add(self, row: dict[str, Any]) -> None:
         if row.get("extra") is not None and row.get("extra_salt") is None:
@@ -66,15 +75,31 @@ class _Frames:
             self.flush()
 
     def flush(self) -> None:
-        if self.rows:
-            self.frames.append(records_frame(self.rows))
-            self.rows = []
+        if not self.rows:
+            return
+        frame = records_frame(self.rows)
+        self.rows = []
+        if self.sink is None:
+            self.frames.append(frame)
+            return
+        table = frame.to_arrow()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.sink, table.schema, compression="zstd")
+        self.writer.write_table(table)
 
     def frame(self) -> pl.DataFrame:
+        """All rows: read back from the sink, or joined in memory."""
         self.flush()
+        if self.sink is not None:
+            if self.writer is None:
+                empty_frame().write_parquet(self.sink)
+            else:
+                self.writer.close()
+                self.writer = None
+            return pl.read_parquet(self.sink, columns=["source_uri", "source_format"])
         if not self.frames:
             return empty_frame()
-        return pl.concat(self.frames, how="vertical", rechunk=True)
+        return pl.concat(self.frames, how="vertical", rechunk=False)
 
 
 class _Tally:
@@ -115,9 +140,15 @@ def assemble_day(
     sources: Iterable[Mapping[str, Any]],
     chain_state: Mapping[str, Any],
     on_unit: Callable[[], None] | None = None,
+    records_sink: Path | None = None,
+    lineage_sink: Path | None = None,
 ) -> DayIngest:
-    """Give every unit its final outcome and build the day's frames."""
-    records, lineage = _Frames(), _Frames()
+    """Give every unit its final outcome and build the day's frames.
+
+    With sinks, the records and lineage spans go to those Parquet files as they
+    come, and the frames returned hold only their source columns.
+    """
+    records, lineage = _Frames(records_sink), _Frames(lineage_sink)
     tally = _Tally()
     side: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], str] = {}
