@@ -56,7 +56,7 @@ def bucket(endpoint: str) -> str:
         client.create_bucket(Bucket=name)
     objects = {
         "day/b/2.jsonl": _LINE + b"\n" + _LINE + b"\n",
-        "day/a.jsonl.gz": gzip.compress(_LINE + b"\n"),
+        "day/a.jsonl.gz": gzip.compress(_LINE + b"\n", mtime=0),
         "day/b/10.jsonl": _LINE + b"\n",
         "day/.hidden/x.jsonl": _LINE,
         "day/folder/": b"",
@@ -76,7 +76,7 @@ def test_prefix_lists_sorted_keys_hashed_while_streamed(
         f"s3://{bucket}/day/b/10.jsonl",
         f"s3://{bucket}/day/b/2.jsonl",
     ]
-    compressed = gzip.compress(_LINE + b"\n")
+    compressed = gzip.compress(_LINE + b"\n", mtime=0)
     # The object's own bytes are hashed (not its ETag, not the decompressed text).
     assert sources[0].sha256 == hashlib.sha256(compressed).hexdigest()
     assert sources[0].size == len(compressed)
