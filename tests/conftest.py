@@ -51,16 +51,15 @@ def _network_cut(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _package_logger_restored() -> Iterator[None]:
-    """Undo the CLI's logging set-up after each test.
+    """Give every test the package logger as a library leaves it.
 
     ``ledgerlens`` commands configure the package logger (rich handler, no
-    propagation); a test that runs the CLI in-process must not leave that in
-    place for tests that read log records with ``caplog``.
+    propagation); a CLI run in-process, even in a session fixture, must not
+    leave that in place for tests that read log records with ``caplog``.
     """
     package = logging.getLogger("ledgerlens")
-    saved = (list(package.handlers), package.level, package.propagate)
-    weasy = logging.getLogger("weasyprint")
-    weasy_level = weasy.level
+    package.handlers[:] = []
+    package.setLevel(logging.NOTSET)
+    package.propagate = True
+    logging.getLogger("weasyprint").setLevel(logging.NOTSET)
     yield
-    package.handlers[:], package.level, package.propagate = saved
-    weasy.setLevel(weasy_level)
