@@ -27,6 +27,7 @@ Conventions every adapter follows:
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
@@ -50,6 +51,7 @@ __all__ = [
     "messages_text",
     "new_salt",
     "record_id_for",
+    "record_problem",
     "records_frame",
     "sha256_hex",
     "text_message",
@@ -207,3 +209,61 @@ def records_frame(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
             raise ValueError(msg)
     columns = {name: [row.get(name) for row in rows] for name in RECORD_COLUMNS}
     return pl.DataFrame(columns, schema=RECORD_SCHEMA)
+
+
+_INT_LIMIT: Final = 2**53 - 1  # what a v1 leaf can hold exactly
+# Floats become integers in leaves (latency in µs, cost in micro-dollars), so
+# their range is bounded by what those integers can hold.
+_FLOAT_LIMITS: Final = {"latency_ms": _INT_LIMIT / 1_000, "cost_usd": _INT_LIMIT / 1e6}
+_NON_NEGATIVE: Final = frozenset({"chain_seq", "source_offset", "source_unit"})
+
+
+def record_problem(record: Mapping[str, Any]) -> str | None:
+    """Why a record cannot be stored and sealed (``bad_field:<name>``), or None.
+
+    Adapters check what they map; this is the last gate before a record joins a
+    day, so one out-of-range value quarantines its unit instead of sinking the
+    whole night's run at the Parquet write or the leaf.
+    """
+    for name, dtype in RECORD_SCHEMA.items():
+        value = record.get(name)
+        if value is not None and not _fits(name, dtype, value):
+            return f"bad_field:{name}"
+    return None
+
+
+def _fits(name: str, dtype: pl.DataType, value: Any) -> bool:
+    if dtype == pl.Utf8:
+        return isinstance(value, str)
+    if dtype in (pl.Int64, pl.Int32):
+        limit = 2**31 - 1 if dtype == pl.Int32 else _INT_LIMIT
+        low = 0 if name in _NON_NEGATIVE else -limit
+        return type(value) is int and low <= value <= limit
+    if dtype == pl.Float64:
+        return _finite_number(value, _FLOAT_LIMITS.get(name, 1e300))
+    if isinstance(dtype, pl.Datetime):
+        return hasattr(value, "tzinfo") and value.tzinfo is not None
+    if isinstance(dtype, pl.List):
+        return isinstance(value, list) and all(_item_fits(item) for item in value)
+    return True
+
+
+def _item_fits(item: Any) -> bool:
+    if item is None:
+        return True
+    if not isinstance(item, Mapping):
+        return False
+    score = item.get("score")
+    others_are_text = all(
+        v is None or isinstance(v, str) for k, v in item.items() if k != "score"
+    )
+    return others_are_text and (score is None or _finite_number(score, 1e300))
+
+
+def _finite_number(value: Any, limit: float) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value) and abs(value) <= limit
+    except OverflowError:  # an int too large for a float
+        return False

@@ -393,3 +393,47 @@ def test_no_logs_is_a_start_error(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert result.stderr.startswith("ledgerlens: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_out_of_range_values_are_quarantined_not_fatal(
+    cli: Cli, week: Path, tmp_path: Path
+) -> None:
+    """Regression: one such line used to crash the night's run (exit 70)."""
+    good = (week / "2026-11-23" / "calls-2026-11-23.jsonl").read_bytes().splitlines()
+    base = {k: v for k, v in json.loads(good[0]).items() if not k.startswith("chain_")}
+    hostile = [
+        {**base, "record_id": "h1", "tokens_in": 2**63},
+        {**base, "record_id": "h2", "latency_ms": 1e308},
+        {**base, "record_id": "h3", "cost_usd": 1e12},
+        {**json.loads(good[0]), "record_id": "h4", "chain_seq": "0"},
+        {**json.loads(good[0]), "record_id": "h5", "chain_seq": -1},
+    ]
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    deep = b'{"deep": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    lines = [*good[:3], *(json.dumps(h).encode() for h in hostile), deep]
+    (logs / "calls.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+    result = cli(
+        "audit",
+        "--logs",
+        logs,
+        "--date",
+        "2026-11-23",
+        "--store",
+        tmp_path / "store",
+        "--out",
+        tmp_path / "out",
+        "--no-sign",
+    )
+
+    counts = _findings(tmp_path / "out", "2026-11-23")["counts"]
+    assert result.exit_code in (0, 1), result.output
+    assert (counts["read"], counts["accepted"], counts["quarantined"]) == (9, 3, 6)
+    assert counts["quarantine_reasons"] == {
+        "bad_field:chain_seq": 2,
+        "bad_field:cost_usd": 1,
+        "bad_field:latency_ms": 1,
+        "bad_field:tokens_in": 1,
+        "too_deeply_nested": 1,
+    }

@@ -25,7 +25,13 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from ledgerlens.integrity.chain import ChainTip, ChainVerifier
-from ledgerlens.record import OUTCOMES, commit_text, empty_frame, records_frame
+from ledgerlens.record import (
+    OUTCOMES,
+    commit_text,
+    empty_frame,
+    record_problem,
+    records_frame,
+)
 
 __all__ = ["DayIngest", "assemble_day"]
 
@@ -161,10 +167,13 @@ def assemble_day(
     for unit in units:
         if on_unit:
             on_unit()
+        outcome, reason, record = unit.outcome, unit.reason, unit.record
+        if record is not None and outcome in ("accepted", "lineage_only"):
+            problem = record_problem(record)
+            if problem is not None:
+                outcome, reason = "quarantined", problem
         if unit.chain_object is not None:
             _add_to_chain(verifier, unit)
-        outcome = unit.outcome
-        record = unit.record
 
         if outcome == "accepted" and record is not None:
             outcome = _day_outcome(record, day, zone)
@@ -197,8 +206,8 @@ def assemble_day(
                 }
             )
         if outcome in ("quarantined", "out_of_day"):
-            side.append(_side_unit(unit, outcome))
-        tally.count(unit.source_uri, outcome, unit.reason)
+            side.append(_side_unit(unit, outcome, reason))
+        tally.count(unit.source_uri, outcome, reason)
 
     verdicts = verifier.finish()
     return DayIngest(
@@ -251,11 +260,25 @@ def _conflicts(
 
 def _add_to_chain(verifier: ChainVerifier, unit: Any) -> None:
     obj = unit.chain_object
-    verifier.add(
-        str(obj.get("chain_id")),
+    seq, prev, digest = (
         obj.get("chain_seq"),
         obj.get("chain_prev"),
         obj.get("chain_hash"),
+    )
+    if not (
+        type(seq) is int
+        and seq >= 0
+        and isinstance(prev, str)
+        and isinstance(digest, str)
+    ):
+        # Malformed chain fields: the unit is quarantined by its record check,
+        # and the chain shows the gap it leaves.
+        return
+    verifier.add(
+        str(obj.get("chain_id")),
+        seq,
+        prev,
+        digest,
         obj,
         where=f"{unit.source_uri}@{unit.offset}",
     )
@@ -280,11 +303,11 @@ def _verdict_json(verdict: Any) -> dict[str, Any]:
     }
 
 
-def _side_unit(unit: Any, outcome: str) -> dict[str, Any]:
+def _side_unit(unit: Any, outcome: str, reason: str | None) -> dict[str, Any]:
     record = unit.record or {}
     return {
         "outcome": outcome,
-        "reason": unit.reason if outcome == "quarantined" else "out_of_day",
+        "reason": reason if outcome == "quarantined" else "out_of_day",
         "source_uri": unit.source_uri,
         "source_format": unit.source_format,
         "offset": unit.offset,

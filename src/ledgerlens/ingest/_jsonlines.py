@@ -52,6 +52,8 @@ def _failure_reason(data: bytes, terminated: bool) -> str:
         json.loads(text, parse_constant=_reject_constant)
     except _NonFinite:
         return "non_finite_number"
+    except RecursionError:
+        return "too_deeply_nested"
     except ValueError:
         return "invalid_json"
     # The lenient parser took what orjson refused: a lone surrogate escape is
