@@ -71,6 +71,18 @@ def guarded(func: F) -> F:
                 logger.exception("details")
             click.echo(f"ledgerlens: {exc.one_line()}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            # A folder that cannot be written, a disk that is full: the work
+            # could not be done, which is no bug in ledgerlens.
+            if verbose:
+                logger.exception("details")
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(
+                f"ledgerlens: cannot use{where}: {exc.strerror or exc} "
+                "(check the path, its permissions and free space)",
+                err=True,
+            )
+            sys.exit(3)
         except KeyboardInterrupt:
             click.echo("ledgerlens: interrupted; nothing was sealed half-way", err=True)
             sys.exit(130)

@@ -151,9 +151,25 @@ def audit(ctx: click.Context, /, **options: Any) -> None:
     )
     if spec.reference_days < 1:
         raise UsageError("--reference-days must be at least 1", remedy="use 7")
+    _check_signing_first(spec)
     outcome = _run_audit(spec, orchestrate=options["orchestrate"])
     _print_outcome(outcome)
     sys.exit(outcome.exit_code)
+
+
+def _check_signing_first(spec: Any) -> None:
+    """A wrong passphrase or a missing identity must stop the run before it seals."""
+    from ledgerlens.engine.publish import signing_options
+    from ledgerlens.signing import check_signing
+
+    check_signing(
+        signing_options(
+            signing_key=spec.signing_key,
+            trust_config=spec.trust_config,
+            instance=spec.instance,
+            no_sign=spec.no_sign,
+        )
+    )
 
 
 def _run_audit(spec: Any, *, orchestrate: bool) -> Any:
@@ -352,6 +368,7 @@ def report(ctx: click.Context, /, **options: Any) -> None:
         cert_identity=settings.cert_identity,
         cert_oidc_issuer=settings.cert_oidc_issuer,
     )
+    _check_signing_first(spec)
     outcome = run_range_report(spec)
     click.echo(f"verdict: {outcome.verdict}")
     click.echo(

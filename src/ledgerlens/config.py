@@ -79,7 +79,10 @@ def load_settings(
 
 def _from_file(path: Path, profile: str | None) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        msg = f"config file {path} is not UTF-8 text"
+        raise UsageError(msg, remedy="save it as UTF-8") from exc
     except OSError as exc:
         msg = f"cannot read config file {path} ({exc.strerror})"
         raise UsageError(msg, remedy="check --config or LEDGERLENS_CONFIG") from exc

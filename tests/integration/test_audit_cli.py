@@ -437,3 +437,57 @@ def test_out_of_range_values_are_quarantined_not_fatal(
         "bad_field:tokens_in": 1,
         "too_deeply_nested": 1,
     }
+
+
+def test_an_out_folder_that_cannot_be_made_is_exit_3(
+    cli: Cli, week: Path, tmp_path: Path
+) -> None:
+    """Regression: an OSError from the file system used to be an internal error."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+
+    result = cli(
+        "audit",
+        "--logs",
+        week / "2026-11-23",
+        "--date",
+        "2026-11-23",
+        "--store",
+        tmp_path / "store",
+        "--out",
+        blocker / "out",
+        "--no-sign",
+    )
+
+    assert result.exit_code == 3
+    assert result.stderr.startswith("ledgerlens: cannot use ")
+    assert "a-file" in result.stderr
+
+
+def test_a_wrong_passphrase_stops_the_run_before_it_seals(
+    cli: Cli,
+    week: Path,
+    keys: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: the key used to be opened only after the day was sealed."""
+    monkeypatch.setenv("LEDGERLENS_KEY_PASSWORD", "not the passphrase")
+
+    result = cli(
+        "audit",
+        "--logs",
+        week / "2026-11-23",
+        "--date",
+        "2026-11-23",
+        "--store",
+        tmp_path / "store",
+        "--out",
+        tmp_path / "out",
+        "--signing-key",
+        keys[0],
+    )
+
+    assert result.exit_code == 2
+    assert "wrong passphrase" in result.stderr
+    assert not (tmp_path / "store" / "seals").exists()

@@ -13,6 +13,7 @@ identity in :class:`VerifyOptions`; they return who signed, for the report.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from ledgerlens.signing.bundle import (
 )
 from ledgerlens.signing.dsse import sign_statement_with_key, verify_statement_with_key
 from ledgerlens.signing.keys import (
+    PASSWORD_ENV,
     key_hint,
     load_private_key,
     load_public_key,
@@ -38,6 +40,7 @@ from ledgerlens.signing.keys import (
 
 __all__ = [
     "ArtifactSigner",
+    "check_signing",
     "KeySigner",
     "SigningOptions",
     "VerifyOptions",
@@ -151,6 +154,34 @@ def open_signer(
         token, trust_config=options.trust_config, instance=options.instance
     ) as signer:
         yield signer
+
+
+def check_signing(
+    options: SigningOptions,
+    *,
+    detect_identity: Callable[[], str | None] | None = None,
+) -> None:
+    """Fail now, before any work is sealed, if the run could not sign at its end.
+
+    A managed key is loaded (so a wrong passphrase or a missing file is found
+    before the day is sealed); keyless signing needs an instance and a token.
+    No Sigstore service is contacted here.
+    """
+    if options.no_sign:
+        return
+    if options.key_path is not None:
+        if keyless.given_identity_token(options.identity_token) is not None:
+            raise UsageError(
+                "both a signing key and an identity token were given",
+                remedy="pass only one of --signing-key, --identity-token "
+                f"(or {keyless.IDENTITY_TOKEN_ENV})",
+            )
+        password = password_from_env_or_prompt()
+        load_private_key(options.key_path, password)
+        # Asked once: the signing stage reads the same passphrase again.
+        os.environ.setdefault(PASSWORD_ENV, password.decode("utf-8", "surrogateescape"))
+        return
+    _keyless_token(options, detect_identity)
 
 
 def verify_blob(data: bytes, bundle: Any, options: VerifyOptions) -> str:
