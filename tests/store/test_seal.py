@@ -16,7 +16,14 @@ from ledgerlens.integrity.checkpoint import Checkpoint
 from ledgerlens.integrity.leaf import leaf_hashes, manifest_leaf_bytes
 from ledgerlens.integrity.merkle import leaf_hash, root_of
 from ledgerlens.record import commit_text, empty_frame, messages_text, records_frame
-from ledgerlens.store import DayContents, create_store, open_store, seal_day, store_lock
+from ledgerlens.store import (
+    AlreadySealed,
+    DayContents,
+    create_store,
+    open_store,
+    seal_day,
+    store_lock,
+)
 from ledgerlens.store.reader import read_records
 
 
@@ -114,10 +121,23 @@ def test_an_empty_day_is_sealed_too(store) -> None:  # type: ignore[no-untyped-d
 
 
 def test_a_sealed_day_is_not_sealed_again_without_reseal(store) -> None:  # type: ignore[no-untyped-def]
-    seal_day(store, _contents(date(2026, 11, 23), 2))
+    first = seal_day(store, _contents(date(2026, 11, 23), 2))
+    other = _contents(date(2026, 11, 23), 2)
+    other = DayContents(
+        **{
+            **other.__dict__,
+            "inputs": [{"uri": "file:///y", "sha256": "ef" * 32, "bytes": 1}],
+        }
+    )
 
-    with pytest.raises(StoreError, match="already sealed"):
+    # The same inputs again (a concurrent run that waited for the lock): reused.
+    with pytest.raises(AlreadySealed) as same:
         seal_day(store, _contents(date(2026, 11, 23), 2))
+    with pytest.raises(StoreError, match=r"already sealed \(000001-2026-11-23\)"):
+        seal_day(store, other)
+
+    assert same.value.seal == first.seal
+    assert len(store.seals()) == 1
 
 
 def test_a_reseal_supersedes_and_keeps_the_old_files(store) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,7 @@ from ledgerlens.errors import StartError, UsageError
 from ledgerlens.findings import CheckResult, verdict_of
 from ledgerlens.progress import NullProgress, Progress
 from ledgerlens.store import (
+    AlreadySealed,
     DayContents,
     Store,
     chain_tips_before,
@@ -457,8 +458,16 @@ def stage_seal(spec: AuditSpec) -> dict[str, Any]:
         counts={k: v for k, v in ingest["counts"].items() if k != "by_source"},
         chain_tips=ingest["chain_tips"],
     )
-    result = seal_day(store, contents, reseal=spec.reseal)
-    integrity = _integrity_of(result.seal, findings)
+    try:
+        seal = seal_day(store, contents, reseal=spec.reseal).seal
+    except AlreadySealed as done:
+        # A run started at the same time sealed the same inputs first.
+        logger.info(
+            "%s was sealed meanwhile as %s; reusing it", spec.day, done.seal.name
+        )
+        seal = done.seal
+        findings = sealed_findings(seal)
+    integrity = _integrity_of(seal, findings)
     write_json(work / "integrity.json", integrity)
     return integrity
 

@@ -9,10 +9,17 @@ from ledgerlens.store.reader import (
     reference_seals,
     sealed_findings,
 )
-from ledgerlens.store.seal import DayContents, SealResult, seal_day, seal_files
+from ledgerlens.store.seal import (
+    AlreadySealed,
+    DayContents,
+    SealResult,
+    seal_day,
+    seal_files,
+)
 
 __all__ = [
     "DESCRIPTOR",
+    "AlreadySealed",
     "DayContents",
     "SealRef",
     "SealResult",

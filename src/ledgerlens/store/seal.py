@@ -40,11 +40,21 @@ from ledgerlens.store._files import (
 from ledgerlens.store.layout import SealRef, Store
 from ledgerlens.store.lock import store_lock
 
-__all__ = ["DayContents", "SealResult", "seal_day", "seal_files"]
+__all__ = ["AlreadySealed", "DayContents", "SealResult", "seal_day", "seal_files"]
 
 logger = logging.getLogger(__name__)
 
 BlobSigner = Callable[[bytes], Mapping[str, Any]]
+
+
+class AlreadySealed(StoreError):
+    """The day was sealed from exactly these inputs meanwhile (a concurrent run)."""
+
+    def __init__(self, seal: SealRef) -> None:
+        super().__init__(
+            f"{seal.day} is already sealed from these inputs ({seal.name})"
+        )
+        self.seal = seal
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,8 @@ def seal_day(
     with store_lock(store.root):
         _recover_orphans(store)
         existing = store.current_seals().get(contents.day)
+        if existing is not None and not reseal and _same_inputs(existing, contents):
+            raise AlreadySealed(existing)
         if existing is not None and not reseal:
             msg = f"{contents.day} is already sealed ({existing.name})"
             raise StoreError(msg, remedy="pass --reseal to append a superseding seal")
@@ -130,6 +142,12 @@ def seal_day(
             result.tree_size,
         )
         return result
+
+
+def _same_inputs(seal: SealRef, contents: DayContents) -> bool:
+    manifest = json.loads((seal.path / "manifest.json").read_text())
+    sealed = sorted((i["uri"], i["sha256"]) for i in manifest["inputs"])
+    return sealed == sorted((i["uri"], i["sha256"]) for i in contents.inputs)
 
 
 def _log_state(head: SealRef | None) -> tuple[CompactRange, Checkpoint | None]:
