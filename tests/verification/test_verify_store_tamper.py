@@ -361,3 +361,29 @@ def test_unsigned_checkpoints_are_a_note_without_a_key_and_a_failure_with_one(
     assert f"note: unsigned checkpoints: {S1}, {S2}, {S3}" in unchecked.output
     assert code == 1
     assert f"{S3}: the checkpoint is not signed" in output
+
+
+def test_an_extra_parquet_in_a_sealed_day_is_named(
+    cli: Cli, store_copy: Path, keys: tuple[Path, Path]
+) -> None:
+    """Regression: a copied part file doubled the day for any reader of records/."""
+    stray = f"records/date={D2}/part-000099.parquet"
+    shutil.copyfile(store_copy / PART2, store_copy / stray)
+
+    code, output = _verify(cli, store_copy, keys[1])
+
+    assert code == 1
+    assert f"store: {stray} is not sealed by any seal" in output
+
+
+def test_edited_chain_tips_are_named(
+    cli: Cli, store_copy: Path, keys: tuple[Path, Path]
+) -> None:
+    """Regression: an edited tip could hide a record deleted the next day."""
+    tips = store_copy / "seals" / S2 / "chain-tips.json"
+    tips.write_text(tips.read_text().replace('"seq": ', '"seq": 1', 1))
+
+    code, output = _verify(cli, store_copy, keys[1])
+
+    assert code == 1
+    assert f"seals/{S2}/chain-tips.json changed" in _section(output, S2)

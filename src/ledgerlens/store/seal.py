@@ -190,6 +190,9 @@ def _write_seal(
     )
     units_sha = write_bytes_durably(staging / units_name, units_bytes)
     findings_sha = write_json_durably(staging / "findings.json", contents.findings)
+    tips_sha = write_json_durably(
+        staging / "chain-tips.json", _json_safe(contents.chain_tips)
+    )
     records_sha = file_sha256(staging / part_name)
     lineage_sha = file_sha256(staging / lineage_name)
 
@@ -205,6 +208,7 @@ def _write_seal(
         "lineage_sha256": lineage_sha,
         "quarantine_sha256": units_sha,
         "findings_sha256": findings_sha,
+        "chain_tips_sha256": tips_sha,
     }
     if existing is not None:
         manifest["supersedes"] = existing.name
@@ -232,7 +236,6 @@ def _write_seal(
     if bundle is not None:
         write_json_durably(staging / "checkpoint.note.sigstore.json", bundle)
     write_json_durably(staging / "compact-range.json", compact.to_state())
-    write_json_durably(staging / "chain-tips.json", _json_safe(contents.chain_tips))
     write_json_durably(
         staging / "files.json",
         {
@@ -246,6 +249,7 @@ def _write_seal(
             },
             "lineage": {"path": lineage_name, "sha256": lineage_sha},
             "findings": {"path": "findings.json", "sha256": findings_sha},
+            "chain_tips": {"path": "chain-tips.json", "sha256": tips_sha},
         },
     )
     fsync_dir(staging)

@@ -64,6 +64,9 @@ _SEALED_FILES: Final = {
     "quarantine": ("quarantine_sha256", "quarantine/date={day}/units-{seq:06d}.jsonl"),
     "lineage": ("lineage_sha256", "lineage.parquet"),
     "findings": ("findings_sha256", "findings.json"),
+    # The producer chain tips the next day continues from: an edited tip could
+    # hide a record deleted at the start of the next day.
+    "chain_tips": ("chain_tips_sha256", "chain-tips.json"),
 }
 
 
@@ -160,6 +163,7 @@ def verify_store(
             report.days.append(check)
 
     _sum_up_keys(walk, check_bundle, report)
+    report.problems.extend(_unsealed_files(store, seals))
     logger.info("verified %d seals of %s", len(seals), store.root)
     return report
 
@@ -433,6 +437,22 @@ def _check_files(
             check.problems.append(
                 f"{_rel(store, path)} changed (sha256 differs from the sealed manifest)"
             )
+
+
+def _unsealed_files(store: Store, seals: Sequence[SealRef]) -> list[str]:
+    """Day files that no seal names: a reader of ``records/date=D/`` would see them."""
+    named = {
+        pattern.format(day=seal.day.isoformat(), seq=seal.seq)
+        for seal in seals
+        for _, pattern in _SEALED_FILES.values()
+    }
+    problems = []
+    for folder in ("records", "quarantine"):
+        for path in sorted((store.root / folder).glob("date=*/*")):
+            relative = path.relative_to(store.root).as_posix()
+            if relative not in named:
+                problems.append(f"{relative} is not sealed by any seal")
+    return problems
 
 
 def _locate(store: Store, seal: SealRef, key: str) -> Path:
