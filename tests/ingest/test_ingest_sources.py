@@ -116,3 +116,21 @@ def test_iter_lines_offsets_and_terminators(tmp_path: Path) -> None:
         (9, b"", True),
         (10, b"three", False),
     ]
+
+
+def test_a_broken_link_in_the_logs_folder_stops_the_run(tmp_path: Path) -> None:
+    """Regression: it used to be skipped without a word."""
+    (tmp_path / "calls.jsonl").write_text("{}\n")
+    (tmp_path / "gone.jsonl").symlink_to(tmp_path / "nowhere")
+
+    with pytest.raises(StartError, match="gone.jsonl` is not a readable file"):
+        discover_sources(tmp_path)
+
+
+def test_a_link_loop_in_the_logs_folder_stops_the_run(tmp_path: Path) -> None:
+    (tmp_path / "day").mkdir()
+    (tmp_path / "day" / "calls.jsonl").write_text("{}\n")
+    (tmp_path / "day" / "again").symlink_to(tmp_path)
+
+    with pytest.raises(StartError, match="links back to"):
+        discover_sources(tmp_path)

@@ -212,13 +212,33 @@ def _expand(logs: str | Path) -> list[Path]:
 
 
 def _walk(root: Path) -> list[Path]:
+    """Every non-hidden file below ``root``; anything that cannot be read stops.
+
+    An unreadable folder, a broken link or a link loop would otherwise drop its
+    files from the audit without a word.
+    """
     found: list[Path] = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+    seen_dirs: set[str] = set()
+
+    def refuse(error: OSError) -> None:
+        msg = f"cannot read the folder `{error.filename}` ({error.strerror})"
+        raise StartError(msg, remedy="fix its permissions, or move it out of --logs")
+
+    for directory, subdirs, files in os.walk(root, onerror=refuse, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in seen_dirs:
+            msg = f"the folder `{directory}` links back to `{real}` (a loop)"
+            raise StartError(msg, remedy="remove the link from --logs")
+        seen_dirs.add(real)
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         for name in files:
             candidate = Path(directory, name)
-            if not name.startswith(".") and candidate.is_file():
-                found.append(candidate)
+            if name.startswith("."):
+                continue
+            if not candidate.is_file():
+                msg = f"`{candidate}` is not a readable file (a broken link?)"
+                raise StartError(msg, remedy="fix or remove it from --logs")
+            found.append(candidate)
     return sorted(found, key=lambda p: p.relative_to(root).parts)
 
 
