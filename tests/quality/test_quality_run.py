@@ -201,7 +201,7 @@ def test_details_carry_the_suite_identity(
     sha256 = hashlib.sha256(default_suite.read_bytes()).hexdigest()
     for result in faulty_day:
         assert result.details["suite"] == "ledgerlens-default"
-        assert result.details["suite_version"] == "1.0.0"
+        assert result.details["suite_version"] == "1.1.0"
         assert result.details["suite_sha256"] == sha256
 
 

@@ -42,11 +42,11 @@ def test_default_suite_has_the_agreed_checks_and_severities(
 ) -> None:
     suite = load_suite(default_suite)
 
-    assert (suite.name, suite.version) == ("ledgerlens-default", "1.0.0")
+    assert (suite.name, suite.version) == ("ledgerlens-default", "1.1.0")
     assert {e.id: (e.expectation, e.severity) for e in suite.entries} == {
         "record-id-present": ("ExpectColumnValuesToNotBeNull", "blocking"),
         "ts-start-present": ("ExpectColumnValuesToNotBeNull", "blocking"),
-        "ts-end-present": ("ExpectColumnValuesToNotBeNull", "blocking"),
+        "ts-end-present": ("ExpectColumnValuesToNotBeNull", "warning"),
         "model-present": ("ExpectColumnValuesToNotBeNull", "blocking"),
         "provider-present": ("ExpectColumnValuesToNotBeNull", "blocking"),
         "status-present": ("ExpectColumnValuesToNotBeNull", "blocking"),
