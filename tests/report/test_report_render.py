@@ -179,3 +179,24 @@ def test_empty_lists_render_placeholders(
     assert report.html.count('class="empty">none recorded</td>') == 4
     placeholder = "no checks ran" if kind == "nightly-audit" else "no sealed days"
     assert placeholder in report.html
+
+
+def test_thousands_of_source_files_are_summed_up_not_listed(
+    audit_findings: dict[str, Any], tmp_path: Path
+) -> None:
+    """Regression: 5,000 one-record files made a 408-page report."""
+    row = dict(audit_findings["counts"]["by_source"][0])
+    entry = dict(audit_findings["provenance"]["inputs"][0])
+    audit_findings["counts"]["by_source"] = [
+        {**row, "uri": f"file:///logs/{n}.jsonl"} for n in range(250)
+    ]
+    audit_findings["provenance"]["inputs"] = [
+        {**entry, "uri": f"file:///logs/{n}.jsonl"} for n in range(250)
+    ]
+
+    html = render_report(audit_findings, tmp_path / "r.pdf").html
+
+    assert "file:///logs/99.jsonl" in html
+    assert "file:///logs/100.jsonl" not in html
+    assert "and 150 more source files" in html
+    assert "and 150 more input files" in html
