@@ -21,6 +21,7 @@ from ledgerlens.errors import LedgerlensError, UsageError
 
 __all__ = [
     "EXIT_INTERNAL",
+    "signing_flags",
     "configure_logging",
     "guarded",
     "parse_day",
@@ -145,3 +146,28 @@ def verify_options(
         trust_config=Path(trust_config) if trust_config else None,
         instance=instance,
     )
+
+
+def signing_flags(func: F) -> F:
+    """The signing options every command that signs takes, in one place."""
+    flags = [
+        click.option(
+            "--signing-key",
+            type=click.Path(dir_okay=False),
+            help="Managed private key.",
+        ),
+        click.option("--identity-token", help="OIDC token for keyless signing."),
+        click.option(
+            "--trust-config",
+            type=click.Path(dir_okay=False),
+            help="Sigstore client trust config.",
+        ),
+        click.option(
+            "--instance",
+            type=click.Choice(["staging", "production"]),
+            help="Public Sigstore instance, used only when named.",
+        ),
+    ]
+    for flag in reversed(flags):
+        func = flag(func)
+    return func

@@ -23,6 +23,7 @@ from ledgerlens._cli_support import (
     guarded,
     parse_day,
     settings_of,
+    signing_flags,
     verify_options,
 )
 from ledgerlens.errors import UsageError
@@ -62,20 +63,7 @@ def main(
     "--reference-days", type=int, help="Passing sealed days to compare with [7]."
 )
 @click.option("--reference", help="Logs to use as the drift reference instead.")
-@click.option(
-    "--signing-key", type=click.Path(dir_okay=False), help="Managed private key."
-)
-@click.option("--identity-token", help="OIDC token for keyless signing.")
-@click.option(
-    "--trust-config",
-    type=click.Path(dir_okay=False),
-    help="Sigstore client trust config.",
-)
-@click.option(
-    "--instance",
-    type=click.Choice(["staging", "production"]),
-    help="Public Sigstore instance, used only when named.",
-)
+@signing_flags
 @click.option("--no-sign", is_flag=True, help="Dry run: produce everything unsigned.")
 @click.option(
     "--reseal", is_flag=True, help="Append a seal that supersedes the day's seal."
@@ -305,16 +293,7 @@ def verify(
 @click.option("--to", "last", required=True, help="Last day (YYYY-MM-DD).")
 @click.option("--store", help="Store directory [./ledgerlens-store].")
 @click.option("--out", help="Output directory [./ledgerlens-out].")
-@click.option(
-    "--signing-key", type=click.Path(dir_okay=False), help="Managed private key."
-)
-@click.option("--identity-token", help="OIDC token for keyless signing.")
-@click.option(
-    "--trust-config",
-    type=click.Path(dir_okay=False),
-    help="Sigstore client trust config.",
-)
-@click.option("--instance", type=click.Choice(["staging", "production"]))
+@signing_flags
 @click.option("--no-sign", is_flag=True, help="Produce the report unsigned.")
 @click.option(
     "--key",

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from ledgerlens._cli_support import guarded, settings_of
+from ledgerlens._cli_support import guarded, settings_of, signing_flags
 from ledgerlens.errors import UsageError
 
 __all__ = ["COMMANDS", "gate", "rollback_target"]
@@ -31,20 +31,7 @@ __all__ = ["COMMANDS", "gate", "rollback_target"]
     help="Gate policy file [packaged checks/gate-policy.json].",
 )
 @click.option("--out", help="Output directory [current directory].")
-@click.option(
-    "--signing-key", type=click.Path(dir_okay=False), help="Managed private key."
-)
-@click.option("--identity-token", help="OIDC token for keyless signing.")
-@click.option(
-    "--trust-config",
-    type=click.Path(dir_okay=False),
-    help="Sigstore client trust config.",
-)
-@click.option(
-    "--instance",
-    type=click.Choice(["staging", "production"]),
-    help="Public Sigstore instance, used only when named.",
-)
+@signing_flags
 @click.option("--no-sign", is_flag=True, help="Produce the decision unsigned.")
 @click.option(
     "--summary-md", type=click.Path(dir_okay=False), help="Write a Markdown summary."
