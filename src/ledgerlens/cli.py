@@ -175,6 +175,13 @@ def _run_audit(spec: Any, *, orchestrate: bool) -> Any:
         return run_audit(spec, bars)
 
 
+def _describe_predicate(predicate: Any) -> str:
+    """What a signed pack says it covers: kind, day or range, verdict, seal."""
+    keys = ("kind", "date", "from", "to", "verdict", "decision", "seal", "root")
+    parts = [f"{k} {predicate[k]}" for k in keys if predicate.get(k) is not None]
+    return "covers: " + ", ".join(parts) if parts else ""
+
+
 def _print_outcome(outcome: Any) -> None:
     import json
 
@@ -269,6 +276,9 @@ def verify(
     if path.is_dir() or path.name == PACK_FILE:
         pack = verify_pack(path, options)
         click.echo(f"evidence pack signed by {pack.signer}")
+        described = _describe_predicate(pack.predicate)
+        if described:
+            click.echo(described)
         for subject in pack.subjects:
             click.echo(f"{subject.state:9} {subject.name}")
         failed = [s.name for s in pack.problems]

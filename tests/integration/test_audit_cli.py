@@ -129,6 +129,8 @@ def test_the_report_and_pack_verify_offline(
     assert "verified: audit-report.pdf" in single.output
     assert pack.exit_code == 0, pack.output
     assert "ok        audit-report.pdf" in pack.output
+    # The signed pack says which day it covers: a copied folder cannot pass as another.
+    assert "covers: kind nightly-audit, date 2026-11-25, verdict pass" in pack.output
 
 
 def test_one_changed_byte_in_the_pdf_fails_verification(
