@@ -29,7 +29,7 @@ from typing import Any, Final, NoReturn
 
 from ledgerlens.errors import IntegrityError, StoreError, UsageError, VerificationError
 from ledgerlens.integrity.checkpoint import Checkpoint
-from ledgerlens.integrity.leaf import leaf_bytes_v1
+from ledgerlens.integrity.leaf import LeafError, leaf_bytes_v1
 from ledgerlens.integrity.merkle import (
     HASH_SIZE,
     LeafHashes,
@@ -86,7 +86,14 @@ def build_proof(
     seal, row, record = _find_record(store, record_id)
     manifest = json.loads((seal.path / "manifest.json").read_text())
     index = int(manifest["leaf_range"][0]) + row
-    data = leaf_bytes_v1(record)
+    try:
+        data = leaf_bytes_v1(record)
+    except LeafError as exc:
+        # Sealed records always had a leaf: one that has none was changed since.
+        msg = f"record `{record_id}` no longer has a valid leaf in the store"
+        raise IntegrityError(
+            msg, remedy="run `ledgerlens verify-store` to locate the change"
+        ) from exc
 
     seals = store.seals()
     leaves = log_leaves(seals)
