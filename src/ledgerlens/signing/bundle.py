@@ -148,8 +148,8 @@ def _signed_digest(message: Mapping[str, Any]) -> bytes | None:
 
 def _another_file_error(signed: bytes, actual: bytes) -> VerificationError:
     msg = (
-        f"bundle is for another file: it signs sha256 {signed.hex()[:16]}…, "
-        f"this content has sha256 {actual.hex()[:16]}…"
+        f"bundle is for another file: it signs sha256 {signed.hex()}, "
+        f"this content has sha256 {actual.hex()}"
     )
     return VerificationError(
         msg,
