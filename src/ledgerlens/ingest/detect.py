@@ -48,8 +48,12 @@ def sample_source(source: SourceFile) -> Sample:
                 if lines_seen >= _SAMPLE_LINES or read >= _SAMPLE_BYTES:
                     break
     except (OSError, EOFError, zstandard.ZstdError) as exc:
-        msg = f"cannot read log file `{source.path}`: {getattr(exc, 'strerror', '')}"
-        raise IngestError(msg, remedy="check the file is still there") from exc
+        # A truncated gzip is an EOFError with no strerror: say what it is.
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        msg = f"cannot read log file `{source.path}`: {why}"
+        raise IngestError(
+            msg, remedy="check the file is complete and still there"
+        ) from exc
     return Sample(
         name=_plain_name(source.path.name),
         head=head,
