@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from ledgerlens.errors import ReportError
 from ledgerlens.findings import CheckResult, verdict_of
@@ -215,9 +215,20 @@ def _by_kind(checks: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return sorted(checks, key=rank)
 
 
+# Suite identity and prose repeat on every quality row; the provenance appendix
+# and findings.json carry them once.
+_SAME_ON_EVERY_ROW: Final = frozenset(
+    {"suite", "suite_version", "suite_sha256", "description", "expectation"}
+)
+
+
 def _check_row(check: Mapping[str, Any]) -> dict[str, Any]:
     """One check as a table row: ids and numbers only, long lists cut short."""
-    details = dict(check.get("details", {}))
+    details = {
+        key: value
+        for key, value in check.get("details", {}).items()
+        if key not in _SAME_ON_EVERY_ROW
+    }
     record_ids = [str(rid) for rid in details.pop("record_ids", None) or []]
     unexpected = details.pop("unexpected_count", None)
     scalars = [(key, _short(value)) for key, value in _scalar_items(details)]
