@@ -12,22 +12,26 @@ starts a temporary local API.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ledgerlens.flows import scheduled_nightly_audit
 
 
-def main() -> None:
-    """Parse the deployment's parameters and serve it until interrupted."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The deployment's parameters from the command line."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--logs", required=True, help="folder of the current logs")
     parser.add_argument("--store", default="./ledgerlens-store")
     parser.add_argument("--out", default="./ledgerlens-out")
     parser.add_argument("--signing-key", default=None)
     parser.add_argument("--grace-hours", type=int, default=2)
     parser.add_argument("--cron", default="30 2 * * *", help="schedule (UTC)")
-    args = parser.parse_args()
+    return parser.parse_args(argv)
 
-    deployment = scheduled_nightly_audit.to_deployment(
+
+def build_deployment(args: argparse.Namespace) -> Any:
+    """The nightly deployment: the package's flow, a cron schedule, parameters."""
+    return scheduled_nightly_audit.to_deployment(
         name="ledgerlens-nightly",
         cron=args.cron,
         parameters={
@@ -40,9 +44,13 @@ def main() -> None:
         description="Audit yesterday's LLM call logs, seal them, sign the report.",
         tags=["ledgerlens", "audit"],
     )
+
+
+def main() -> None:
+    """Serve the nightly deployment until interrupted."""
     from prefect import serve
 
-    serve(deployment)
+    serve(build_deployment(parse_args()))
 
 
 if __name__ == "__main__":

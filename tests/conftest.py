@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import os
 import socket
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,9 @@ import pytest
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect writes its state under PREFECT_HOME as soon as it is imported: keep the
+# suite's out of the user's ~/.prefect.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="ledgerlens-prefect-"))
 
 
 def _loopback(address: Any) -> bool:
