@@ -213,7 +213,10 @@ def _print_outcome(outcome: Any) -> None:
         + (" [existing seal reused]" if outcome.reused_seal else "")
     )
     for check in failed:
-        click.echo(f"blocking: {check['check_id']}: {check['summary']}")
+        summary = check["summary"]
+        if not summary.startswith(check["check_id"]):
+            summary = f"{check['check_id']}: {summary}"
+        click.echo(f"blocking: {summary}")
     click.echo(
         f"report: {outcome.report_path}" + ("" if outcome.signed else " (unsigned)")
     )

@@ -301,7 +301,8 @@ def test_an_empty_day_fails_unless_declared(cli: Cli, tmp_path: Path) -> None:
     )
 
     assert failed.exit_code == 1
-    assert "blocking: no-data" in failed.output
+    assert "blocking: no-data: " in failed.output
+    assert "no-data: no-data" not in failed.output
     assert declared.exit_code == 0, declared.output
     sealed = _findings(tmp_path / "o2", "2026-11-30")["integrity"]
     assert sealed["records"] == 0
