@@ -157,8 +157,7 @@ def assemble_day(
     records, lineage = _Frames(records_sink), _Frames(lineage_sink)
     tally = _Tally()
     side: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], str] = {}
-    by_span: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    index = _DayIndex()
     duplicates: list[dict[str, str]] = []
     out_of_day: list[dict[str, str]] = []
     merged: list[dict[str, Any]] = []
@@ -178,19 +177,17 @@ def assemble_day(
         if outcome == "accepted" and record is not None:
             outcome = _day_outcome(record, day, zone)
         if outcome == "accepted" and record is not None:
-            key = (record["record_id"], record["source_sha256"])
-            if key in seen:
+            if index.is_repeat(record):
                 outcome = "duplicate"
                 duplicates.append(
                     {
                         "record_id": record["record_id"],
-                        "of": seen[key],
+                        "of": record["record_id"],
                         "source": f"{unit.source_uri}@{unit.offset}",
                     }
                 )
             else:
-                seen[key] = record["record_id"]
-                _note_span(by_span, record)
+                index.note_span(record)
                 records.add(record)
         elif outcome == "lineage_only" and record is not None:
             lineage.add(record)
@@ -221,7 +218,7 @@ def assemble_day(
             k: {"seq": t.seq, "hash": t.hash} for k, t in verifier.tips().items()
         },
         duplicates=duplicates,
-        conflicts=_conflicts(by_span),
+        conflicts=index.conflicts(),
         out_of_day=out_of_day,
         merged=merged,
     )
@@ -234,28 +231,59 @@ def _day_outcome(record: Mapping[str, Any], day: date, zone: ZoneInfo) -> str:
     return "accepted" if start.astimezone(zone).date() == day else "out_of_day"
 
 
-def _note_span(
-    by_span: dict[tuple[str, str], list[tuple[str, str]]], record: Mapping[str, Any]
-) -> None:
-    if record.get("trace_id") and record.get("span_id"):
-        key = (record["trace_id"], record["span_id"])
-        by_span[key].append((record["record_id"], record["source_sha256"]))
+def _digest(*parts: str) -> bytes:
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).digest()
 
 
-def _conflicts(
-    by_span: Mapping[tuple[str, str], list[tuple[str, str]]],
-) -> list[dict[str, Any]]:
-    found = []
-    for (trace_id, span_id), entries in by_span.items():
-        if len({sha for _, sha in entries}) > 1:
-            found.append(
-                {
-                    "trace_id": trace_id,
-                    "span_id": span_id,
-                    "record_ids": [rid for rid, _ in entries],
-                }
-            )
-    return found
+class _DayIndex:
+    """Which units and spans the day has seen, kept as 16-byte digests.
+
+    A unit repeats when its record id and raw-bytes hash repeat (an exact
+    duplicate: same id, same content). Two records with the same trace and span
+    ids but other content are a conflict: both are kept and both are named.
+    Digests keep the index to a few dozen bytes a record on a day of millions.
+    """
+
+    def __init__(self) -> None:
+        self.units: set[bytes] = set()
+        self.spans: dict[bytes, Any] = {}  # first (id, content), then a list
+        self.names: dict[bytes, tuple[str, str]] = {}
+
+    def is_repeat(self, record: Mapping[str, Any]) -> bool:
+        key = _digest(str(record["record_id"]), str(record["source_sha256"]))
+        if key in self.units:
+            return True
+        self.units.add(key)
+        return False
+
+    def note_span(self, record: Mapping[str, Any]) -> None:
+        trace_id, span_id = record.get("trace_id"), record.get("span_id")
+        if not (trace_id and span_id):
+            return
+        key = _digest(trace_id, span_id)
+        entry = (str(record["record_id"]), _digest(str(record["source_sha256"]))[:8])
+        seen = self.spans.get(key)
+        if seen is None:
+            self.spans[key] = entry
+        elif isinstance(seen, tuple):
+            self.spans[key] = [seen, entry]
+            self.names[key] = (trace_id, span_id)
+        else:
+            seen.append(entry)
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        found = []
+        for key, (trace_id, span_id) in self.names.items():
+            entries = self.spans[key]
+            if len({content for _, content in entries}) > 1:
+                found.append(
+                    {
+                        "trace_id": trace_id,
+                        "span_id": span_id,
+                        "record_ids": [rid for rid, _ in entries],
+                    }
+                )
+        return found
 
 
 def _add_to_chain(verifier: ChainVerifier, unit: Any) -> None:
