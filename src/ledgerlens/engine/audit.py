@@ -43,11 +43,13 @@ from ledgerlens.store import (
     reference_seals,
     seal_day,
     sealed_findings,
+    sealed_from,
 )
 from ledgerlens.store.layout import DESCRIPTOR, SealRef
 
 __all__ = [
     "AuditOutcome",
+    "library_versions",
     "open_or_create_store",
     "run_audit",
     "stage_check",
@@ -234,9 +236,7 @@ def _reusable_seal(
     current = store.current_seals().get(spec.day)
     if current is None or spec.reseal:
         return None
-    manifest = json.loads((current.path / "manifest.json").read_text())
-    sealed = sorted((i["uri"], i["sha256"]) for i in manifest["inputs"])
-    if sealed == sorted((i["uri"], i["sha256"]) for i in inputs):
+    if sealed_from(current, inputs):
         return current
     msg = f"{spec.day} is already sealed ({current.name}) from other inputs"
     raise UsageError(msg, remedy="pass --reseal to append a superseding seal")
@@ -497,7 +497,7 @@ def _sealed_findings(
         "provenance": {
             "inputs": ingest["inputs"],
             "checks": checks["check_files"],
-            "versions": _versions(),
+            "versions": library_versions(),
         },
     }
 
@@ -522,7 +522,8 @@ def _integrity_of(seal: SealRef, findings: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
+    """Versions of ledgerlens, Python and the libraries a report depends on."""
     versions = {
         "ledgerlens": _version("ledgerlens"),
         "python": platform.python_version(),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ledgerlens.engine._jsonio import write_json
-from ledgerlens.engine.audit import _versions
+from ledgerlens.engine.audit import library_versions
 from ledgerlens.engine.publish import sign_outputs, signing_options
 from ledgerlens.errors import UsageError
 from ledgerlens.store import open_store, sealed_findings
@@ -174,7 +174,7 @@ def _range_findings(
         "provenance": {
             "inputs": [i for d in days for i in d["inputs"]],
             "checks": [],
-            "versions": _versions(),
+            "versions": library_versions(),
         },
     }
 

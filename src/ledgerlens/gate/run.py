@@ -265,7 +265,7 @@ def _decision_record(
     drift_columns: list[dict[str, Any]],
     quality: Mapping[str, list[Any]],
 ) -> dict[str, Any]:
-    from ledgerlens.engine.audit import _versions
+    from ledgerlens.engine.audit import library_versions
 
     rows = [m.to_json() for m in metrics]
     return {
@@ -305,7 +305,7 @@ def _decision_record(
                 file_entry(policy.quality_suite, str(policy.quality_suite.parent)),
                 file_entry(policy.drift_settings, str(policy.drift_settings.parent)),
             ],
-            "versions": _versions(),
+            "versions": library_versions(),
         },
     }
 

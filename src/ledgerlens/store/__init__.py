@@ -8,13 +8,13 @@ from ledgerlens.store.reader import (
     read_records,
     reference_seals,
     sealed_findings,
+    sealed_from,
 )
 from ledgerlens.store.seal import (
     AlreadySealed,
     DayContents,
     SealResult,
     seal_day,
-    seal_files,
 )
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
     "read_records",
     "reference_seals",
     "seal_day",
-    "seal_files",
     "sealed_findings",
+    "sealed_from",
     "store_lock",
 ]

@@ -3,37 +3,81 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
 from ledgerlens.store.layout import SealRef, Store
 
 __all__ = [
+    "SEALED_FILES",
     "chain_tips_before",
     "locate",
     "read_records",
     "reference_seals",
     "sealed_findings",
+    "sealed_from",
+    "sealed_path",
+    "unsealed_day_files",
 ]
 
 
-def locate(store: Store, seal: SealRef, key: str) -> Path:
-    """Where the file a seal names under ``key`` is now.
+# Where each file a seal commits lives, relative to the store (day files) or to
+# the seal's own folder. Sealing, reading and verification all take paths from
+# here, never from a seal's unsigned files.json.
+SEALED_FILES: Final[dict[str, str]] = {
+    "records": "records/date={day}/part-{seq:06d}.parquet",
+    "quarantine": "quarantine/date={day}/units-{seq:06d}.jsonl",
+    "lineage": "lineage.parquet",
+    "findings": "findings.json",
+    "chain_tips": "chain-tips.json",
+}
 
-    Files of a current seal live where ``files.json`` says; those of a superseded
-    seal were moved, unchanged, to ``STORE/superseded/<seal>/``.
+
+def sealed_path(seal: SealRef, key: str) -> str:
+    """The path a seal's file of kind ``key`` was committed under."""
+    return SEALED_FILES[key].format(day=seal.day.isoformat(), seq=seal.seq)
+
+
+def locate(store: Store, seal: SealRef, key: str) -> Path:
+    """Where the file a seal committed under ``key`` is now.
+
+    Day files of a current seal live under ``records/`` and ``quarantine/``;
+    those of a superseded seal were moved, unchanged, to
+    ``STORE/superseded/<seal>/``. Other files live in the seal's folder.
     """
-    entry = json.loads((seal.path / "files.json").read_text())[key]
-    relative = Path(entry["path"])
+    relative = Path(sealed_path(seal, key))
     if relative.parts[0] not in ("records", "quarantine"):
         return seal.path / relative
     in_place = store.root / relative
-    if in_place.exists():
-        return in_place
-    return store.root / "superseded" / seal.name / relative.name
+    moved = store.root / "superseded" / seal.name / relative.name
+    return moved if not in_place.exists() and moved.exists() else in_place
+
+
+def unsealed_day_files(store: Store) -> list[Path]:
+    """Files under ``records/`` or ``quarantine/`` that no committed seal names.
+
+    A reader of ``records/date=D/`` would see them as part of the day: sealing
+    moves them aside, verification reports them.
+    """
+    seals = store.seals()
+    named = {sealed_path(seal, key) for seal in seals for key in SEALED_FILES}
+    return [
+        path
+        for folder in ("records", "quarantine")
+        for path in sorted((store.root / folder).glob("date=*/*"))
+        if path.relative_to(store.root).as_posix() not in named
+    ]
+
+
+def sealed_from(seal: SealRef, inputs: Iterable[Mapping[str, Any]]) -> bool:
+    """True when ``seal`` was made from exactly these input files (uri, sha256)."""
+    manifest = json.loads((seal.path / "manifest.json").read_text())
+    sealed = sorted((i["uri"], i["sha256"]) for i in manifest["inputs"])
+    return sealed == sorted((i["uri"], i["sha256"]) for i in inputs)
 
 
 def read_records(store: Store, seal: SealRef) -> pl.DataFrame:

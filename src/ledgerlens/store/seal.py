@@ -39,8 +39,9 @@ from ledgerlens.store._files import (
 )
 from ledgerlens.store.layout import SealRef, Store
 from ledgerlens.store.lock import store_lock
+from ledgerlens.store.reader import sealed_from, sealed_path, unsealed_day_files
 
-__all__ = ["AlreadySealed", "DayContents", "SealResult", "seal_day", "seal_files"]
+__all__ = ["AlreadySealed", "DayContents", "SealResult", "seal_day"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,12 +100,6 @@ class SealResult:
         return self.checkpoint.root.hex()
 
 
-def seal_files(seal: SealRef) -> dict[str, Any]:
-    """The seal's ``files.json``: relative path and sha256 of every file it names."""
-    data: dict[str, Any] = json.loads((seal.path / "files.json").read_text())
-    return data
-
-
 def seal_day(
     store: Store,
     contents: DayContents,
@@ -116,13 +111,18 @@ def seal_day(
     with store_lock(store.root):
         _recover_orphans(store)
         existing = store.current_seals().get(contents.day)
-        if existing is not None and not reseal and _same_inputs(existing, contents):
+        if (
+            existing is not None
+            and not reseal
+            and sealed_from(existing, contents.inputs)
+        ):
             raise AlreadySealed(existing)
         if existing is not None and not reseal:
             msg = f"{contents.day} is already sealed ({existing.name})"
             raise StoreError(msg, remedy="pass --reseal to append a superseding seal")
 
-        head = store.seals()[-1] if store.seals() else None
+        seals = store.seals()
+        head = seals[-1] if seals else None
         seq = head.seq + 1 if head else 1
         compact, prev = _log_state(head)
         staging = store.root / "staging" / f"{seq:06d}-{contents.day.isoformat()}"
@@ -133,7 +133,7 @@ def seal_day(
         result = _write_seal(
             store, contents, staging, seq, compact, prev, existing, sign
         )
-        _commit(store, contents.day, staging, seq, existing)
+        _commit(store, result.seal, staging, existing)
         logger.info(
             "sealed %s as %s: %d records, tree size %d",
             contents.day,
@@ -142,12 +142,6 @@ def seal_day(
             result.tree_size,
         )
         return result
-
-
-def _same_inputs(seal: SealRef, contents: DayContents) -> bool:
-    manifest = json.loads((seal.path / "manifest.json").read_text())
-    sealed = sorted((i["uri"], i["sha256"]) for i in manifest["inputs"])
-    return sealed == sorted((i["uri"], i["sha256"]) for i in contents.inputs)
 
 
 def _log_state(head: SealRef | None) -> tuple[CompactRange, Checkpoint | None]:
@@ -175,23 +169,26 @@ def _write_seal(
     sign: BlobSigner | None,
 ) -> SealResult:
     day = contents.day.isoformat()
+    final = SealRef(seq, contents.day, store.seals_dir / staging.name)
     records, hashes = _ordered_records(contents.records)
     first_leaf = compact.size
 
     # Data files first: their hashes go into the manifest leaf.
-    part_name = f"part-{seq:06d}.parquet"
+    part_name = Path(sealed_path(final, "records")).name
     records.write_parquet(staging / part_name, compression="zstd", statistics=True)
-    lineage_name = "lineage.parquet"
+    lineage_name = sealed_path(final, "lineage")
     contents.lineage.write_parquet(staging / lineage_name, compression="zstd")
-    units_name = f"units-{seq:06d}.jsonl"
+    units_name = Path(sealed_path(final, "quarantine")).name
     units_bytes = b"".join(
         orjson.dumps(u, option=orjson.OPT_SORT_KEYS) + b"\n"
         for u in contents.side_units
     )
     units_sha = write_bytes_durably(staging / units_name, units_bytes)
-    findings_sha = write_json_durably(staging / "findings.json", contents.findings)
+    findings_sha = write_json_durably(
+        staging / sealed_path(final, "findings"), contents.findings
+    )
     tips_sha = write_json_durably(
-        staging / "chain-tips.json", _json_safe(contents.chain_tips)
+        staging / sealed_path(final, "chain_tips"), _json_safe(contents.chain_tips)
     )
     records_sha = file_sha256(staging / part_name)
     lineage_sha = file_sha256(staging / lineage_name)
@@ -236,27 +233,21 @@ def _write_seal(
     if bundle is not None:
         write_json_durably(staging / "checkpoint.note.sigstore.json", bundle)
     write_json_durably(staging / "compact-range.json", compact.to_state())
+    digests = {
+        "records": records_sha,
+        "quarantine": units_sha,
+        "lineage": lineage_sha,
+        "findings": findings_sha,
+        "chain_tips": tips_sha,
+    }
     write_json_durably(
         staging / "files.json",
-        {
-            "records": {
-                "path": f"records/date={day}/{part_name}",
-                "sha256": records_sha,
-            },
-            "quarantine": {
-                "path": f"quarantine/date={day}/{units_name}",
-                "sha256": units_sha,
-            },
-            "lineage": {"path": lineage_name, "sha256": lineage_sha},
-            "findings": {"path": "findings.json", "sha256": findings_sha},
-            "chain_tips": {"path": "chain-tips.json", "sha256": tips_sha},
-        },
+        {k: {"path": sealed_path(final, k), "sha256": v} for k, v in digests.items()},
     )
     fsync_dir(staging)
 
-    final = store.seals_dir / staging.name
     return SealResult(
-        seal=SealRef(seq, contents.day, final),
+        seal=final,
         note=note,
         checkpoint=checkpoint,
         bundle=bundle,
@@ -282,20 +273,16 @@ def _ordered_records(records: pl.DataFrame) -> tuple[pl.DataFrame, list[bytes]]:
 
 
 def _commit(
-    store: Store, day: date, staging: Path, seq: int, existing: SealRef | None
+    store: Store, seal: SealRef, staging: Path, existing: SealRef | None
 ) -> None:
-    files = json.loads((staging / "files.json").read_text())
-    for key, name in (
-        ("records", f"part-{seq:06d}.parquet"),
-        ("quarantine", f"units-{seq:06d}.jsonl"),
-    ):
-        target = store.root / files[key]["path"]
+    for key in ("records", "quarantine"):
+        target = store.root / sealed_path(seal, key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        (staging / name).replace(target)
+        (staging / target.name).replace(target)
         fsync_dir(target.parent)
 
     store.seals_dir.mkdir(exist_ok=True)
-    staging.replace(store.seals_dir / staging.name)
+    staging.replace(seal.path)
     fsync_dir(store.seals_dir)
 
     if existing is not None:
@@ -306,30 +293,21 @@ def _supersede(store: Store, old: SealRef) -> None:
     """Move the day files of a superseded seal aside, unchanged."""
     target = store.root / "superseded" / old.name
     target.mkdir(parents=True, exist_ok=True)
-    for entry in seal_files(old).values():
-        source = store.root / entry["path"]
-        if entry["path"].startswith(("records/", "quarantine/")) and source.exists():
+    for key in ("records", "quarantine"):
+        source = store.root / sealed_path(old, key)
+        if source.exists():
             source.replace(target / source.name)
     fsync_dir(target)
 
 
 def _recover_orphans(store: Store) -> None:
     """Move day files that no committed seal names to ``STORE/orphans/``."""
-    named = set()
-    for seal in store.seals():
-        for entry in seal_files(seal).values():
-            named.add(entry["path"])
-    for folder in ("records", "quarantine"):
-        base = store.root / folder
-        if not base.is_dir():
-            continue
-        for path in sorted(base.glob("date=*/*")):
-            relative = path.relative_to(store.root).as_posix()
-            if relative not in named:
-                orphans = store.root / "orphans"
-                orphans.mkdir(exist_ok=True)
-                logger.warning("moving %s, which no seal names, to orphans/", relative)
-                path.replace(orphans / f"{path.parent.name}-{path.name}")
+    for path in unsealed_day_files(store):
+        orphans = store.root / "orphans"
+        orphans.mkdir(exist_ok=True)
+        relative = path.relative_to(store.root).as_posix()
+        logger.warning("moving %s, which no seal names, to orphans/", relative)
+        path.replace(orphans / f"{path.parent.name}-{path.name}")
     current = set(store.current_seals().values())
     for seal in store.seals():
         if seal not in current:

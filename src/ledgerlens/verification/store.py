@@ -46,6 +46,12 @@ from ledgerlens.integrity.merkle import (
 )
 from ledgerlens.store._files import file_sha256
 from ledgerlens.store.layout import SealRef, Store
+from ledgerlens.store.reader import (
+    SEALED_FILES,
+    locate,
+    sealed_path,
+    unsealed_day_files,
+)
 from ledgerlens.verification._records import compare_record_leaves
 
 __all__ = ["BundleCheck", "DayCheck", "StoreReport", "WitnessCheck", "verify_store"]
@@ -59,15 +65,9 @@ WitnessCheck = Callable[[Store, SealRef, bytes], tuple[list[str], list[str]]]
 """Lists a seal's witness cosignatures: (who cosigned, problems found)."""
 
 _NAMED_LEAVES: Final = 10
-_SEALED_FILES: Final = {
-    "records": ("records_sha256", "records/date={day}/part-{seq:06d}.parquet"),
-    "quarantine": ("quarantine_sha256", "quarantine/date={day}/units-{seq:06d}.jsonl"),
-    "lineage": ("lineage_sha256", "lineage.parquet"),
-    "findings": ("findings_sha256", "findings.json"),
-    # The producer chain tips the next day continues from: an edited tip could
-    # hide a record deleted at the start of the next day.
-    "chain_tips": ("chain_tips_sha256", "chain-tips.json"),
-}
+# The manifest key holding each sealed file's sha256. The chain tips are sealed
+# too: an edited tip could hide a record deleted at the start of the next day.
+_MANIFEST_SHA: Final = {key: f"{key}_sha256" for key in SEALED_FILES}
 
 
 @dataclass
@@ -163,7 +163,10 @@ def verify_store(
             report.days.append(check)
 
     _sum_up_keys(walk, check_bundle, report)
-    report.problems.extend(_unsealed_files(store, seals))
+    report.problems.extend(
+        f"{path.relative_to(store.root).as_posix()} is not sealed by any seal"
+        for path in unsealed_day_files(store)
+    )
     logger.info("verified %d seals of %s", len(seals), store.root)
     return report
 
@@ -371,7 +374,7 @@ def _recompute(
     except LedgerlensError as exc:
         check.problems.append(f"{seal.name}/manifest.json has no leaf: {exc.message}")
         return None
-    path = _locate(store, seal, "records")
+    path = locate(store, seal, "records")
     try:
         frame = pl.read_parquet(path)
         ids = frame["record_id"].cast(pl.Utf8).to_list()
@@ -417,8 +420,8 @@ def _check_files(
     files: Mapping[str, Any],
     check: DayCheck,
 ) -> None:
-    for key, (sha_key, pattern) in _SEALED_FILES.items():
-        expected = pattern.format(day=seal.day.isoformat(), seq=seal.seq)
+    for key, sha_key in _MANIFEST_SHA.items():
+        expected = sealed_path(seal, key)
         entry = files.get(key)
         named = entry.get("path") if isinstance(entry, Mapping) else None
         if named is None:
@@ -430,41 +433,13 @@ def _check_files(
                 f"{seal.name}/files.json names `{named}` as its {key} file, "
                 f"not `{expected}`"
             )
-        path = _locate(store, seal, key)
+        path = locate(store, seal, key)
         if not path.is_file():
             check.problems.append(f"{_rel(store, path)} is missing")
         elif file_sha256(path) != manifest.get(sha_key):
             check.problems.append(
                 f"{_rel(store, path)} changed (sha256 differs from the sealed manifest)"
             )
-
-
-def _unsealed_files(store: Store, seals: Sequence[SealRef]) -> list[str]:
-    """Day files that no seal names: a reader of ``records/date=D/`` would see them."""
-    named = {
-        pattern.format(day=seal.day.isoformat(), seq=seal.seq)
-        for seal in seals
-        for _, pattern in _SEALED_FILES.values()
-    }
-    problems = []
-    for folder in ("records", "quarantine"):
-        for path in sorted((store.root / folder).glob("date=*/*")):
-            relative = path.relative_to(store.root).as_posix()
-            if relative not in named:
-                problems.append(f"{relative} is not sealed by any seal")
-    return problems
-
-
-def _locate(store: Store, seal: SealRef, key: str) -> Path:
-    """Where a sealed file is, from the layout (never from unsealed files.json)."""
-    relative = Path(
-        _SEALED_FILES[key][1].format(day=seal.day.isoformat(), seq=seal.seq)
-    )
-    if relative.parts[0] not in ("records", "quarantine"):
-        return seal.path / relative
-    in_place = store.root / relative
-    moved = store.root / "superseded" / seal.name / relative.name
-    return moved if not in_place.exists() and moved.exists() else in_place
 
 
 # --- checkpoints and signatures ---------------------------------------------------
