@@ -48,8 +48,17 @@ def _network_cut(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             pytest.fail(f"a test tried to reach the network: {address!r}")
         return real_connect_ex(sock, address)
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        # A name lookup is the first step towards a host: refuse it too.
+        if isinstance(host, str | bytes) and not _loopback((str(host), 0)):
+            pytest.fail(f"a test tried to look up a network name: {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     yield
 
 

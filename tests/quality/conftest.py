@@ -1,10 +1,12 @@
-"""Shared fixtures for the quality tests: a record factory and a network guard."""
+"""Shared fixtures for the quality tests: a record factory.
+
+The network guard is the suite-wide one in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,24 +92,3 @@ def default_suite() -> Path:
 def make_record() -> RecordFactory:
     """Build one realistic canonical record; keyword arguments override fields."""
     return _record
-
-
-def _loopback_only(original: Callable[..., Any]) -> Callable[..., Any]:
-    def guarded(self: socket.socket, address: Any, *args: Any) -> Any:
-        host = address[0] if isinstance(address, tuple) else address
-        if self.family == socket.AF_UNIX or host in ("127.0.0.1", "::1", "localhost"):
-            return original(self, address, *args)
-        msg = f"a quality test tried to reach {host!r}"
-        raise AssertionError(msg)
-
-    return guarded
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_network() -> Iterator[None]:
-    """Fail any test here that opens a connection beyond the loopback address."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in ("connect", "connect_ex"):
-            original = getattr(socket.socket, name)
-            patch.setattr(socket.socket, name, _loopback_only(original))
-        yield
