@@ -97,6 +97,40 @@ def test_a_day_is_its_records_in_leaf_order_plus_a_manifest(store) -> None:  # t
     assert manifest["leaf_range"] == [0, 5]
 
 
+def test_a_day_given_as_files_seals_exactly_as_the_same_day_in_memory(
+    tmp_path: Path,
+) -> None:
+    day = date(2026, 11, 23)
+    in_memory = _contents(day, 40)
+    work = tmp_path / "work"
+    work.mkdir()
+    in_memory.records.write_parquet(work / "records.parquet")
+    empty_frame().write_parquet(work / "lineage.parquet")
+    (work / "side.jsonl").write_bytes(b'{"outcome": "quarantined", "b": 1}\n')
+    from_files = DayContents(
+        **{
+            **in_memory.__dict__,
+            "records": work / "records.parquet",
+            "lineage": work / "lineage.parquet",
+            "side_units": work / "side.jsonl",
+        }
+    )
+    frame_store = create_store(tmp_path / "a", origin="ledgerlens/test")
+    file_store = create_store(tmp_path / "b", origin="ledgerlens/test")
+
+    by_frame = seal_day(frame_store, in_memory)
+    by_file = seal_day(file_store, from_files)
+
+    assert by_file.checkpoint.root != by_frame.checkpoint.root  # other side units
+    leaves = (by_file.seal.path / "leaves.bin").read_bytes()
+    assert leaves[:-32] == (by_frame.seal.path / "leaves.bin").read_bytes()[:-32]
+    assert read_records(file_store, by_file.seal).equals(
+        read_records(frame_store, by_frame.seal)
+    )
+    quarantine = file_store.root / "quarantine/date=2026-11-23/units-000001.jsonl"
+    assert quarantine.read_bytes() == b'{"b":1,"outcome":"quarantined"}\n'
+
+
 def test_the_second_day_extends_the_same_log(store) -> None:  # type: ignore[no-untyped-def]
     first = seal_day(store, _contents(date(2026, 11, 23), 3))
     second = seal_day(store, _contents(date(2026, 11, 24), 4))

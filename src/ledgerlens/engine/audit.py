@@ -447,12 +447,9 @@ def stage_seal(spec: AuditSpec) -> dict[str, Any]:
     findings = _sealed_findings(spec, store, ingest, checks)
     contents = DayContents(
         day=spec.day,
-        records=pl.read_parquet(work / "records.parquet"),
-        lineage=pl.read_parquet(work / "lineage.parquet"),
-        side_units=[
-            orjson.loads(line)
-            for line in (work / "side.jsonl").read_bytes().splitlines()
-        ],
+        records=work / "records.parquet",
+        lineage=work / "lineage.parquet",
+        side_units=work / "side.jsonl",
         findings=findings,
         inputs=ingest["inputs"],
         counts={k: v for k, v in ingest["counts"].items() if k != "by_source"},

@@ -8,7 +8,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["file_sha256", "fsync_dir", "write_bytes_durably", "write_json_durably"]
+__all__ = [
+    "file_sha256",
+    "fsync_dir",
+    "fsync_file",
+    "write_bytes_durably",
+    "write_json_durably",
+]
 
 _CHUNK = 1 << 20
 
@@ -35,6 +41,12 @@ def write_json_durably(path: Path, value: Any) -> str:
     """Write ``value`` as indented JSON (sorted keys) and return its SHA-256."""
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return write_bytes_durably(path, text.encode("utf-8"))
+
+
+def fsync_file(path: Path) -> None:
+    """Make a file written by another library durable."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
 
 
 def fsync_dir(path: Path) -> None:

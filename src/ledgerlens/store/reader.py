@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, Final
@@ -17,6 +17,7 @@ __all__ = [
     "chain_tips_before",
     "locate",
     "read_records",
+    "record_batches",
     "reference_seals",
     "sealed_findings",
     "sealed_from",
@@ -24,6 +25,9 @@ __all__ = [
     "unsealed_day_files",
 ]
 
+
+BATCH_ROWS: Final = 20_000
+"""Rows per batch when a day's records are streamed rather than loaded."""
 
 # Where each file a seal commits lives, relative to the store (day files) or to
 # the seal's own folder. Sealing, reading and verification all take paths from
@@ -83,6 +87,23 @@ def sealed_from(seal: SealRef, inputs: Iterable[Mapping[str, Any]]) -> bool:
 def read_records(store: Store, seal: SealRef) -> pl.DataFrame:
     """The accepted records a seal committed."""
     return pl.read_parquet(locate(store, seal, "records"))
+
+
+def record_batches(
+    path: Path, *, columns: Sequence[str] | None = None, rows: int = BATCH_ROWS
+) -> Iterator[pl.DataFrame]:
+    """A records Parquet file as frames of at most ``rows`` rows, in file order.
+
+    Only one batch is decoded at a time, so a caller that keeps little per
+    record reads a day of any size in bounded memory.
+    """
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as parquet:
+        for batch in parquet.iter_batches(batch_size=rows, columns=columns):
+            frame = pl.from_arrow(batch)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame
 
 
 def sealed_findings(seal: SealRef) -> dict[str, Any]:

@@ -14,10 +14,12 @@ The commit is atomic and never rewrites anything sealed:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,17 +30,23 @@ import polars as pl
 
 from ledgerlens.errors import StoreError
 from ledgerlens.integrity.checkpoint import Checkpoint
-from ledgerlens.integrity.leaf import leaf_hashes, manifest_leaf_bytes
+from ledgerlens.integrity.leaf import manifest_leaf_bytes
 from ledgerlens.integrity.merkle import CompactRange, leaf_hash
 from ledgerlens.record import RECORD_SCHEMA
 from ledgerlens.store._files import (
     file_sha256,
     fsync_dir,
+    fsync_file,
     write_bytes_durably,
     write_json_durably,
 )
 from ledgerlens.store.layout import SealRef, Store
 from ledgerlens.store.lock import store_lock
+from ledgerlens.store.order import (
+    check_records_file,
+    leaf_order,
+    write_in_leaf_order,
+)
 from ledgerlens.store.reader import sealed_from, sealed_path, unsealed_day_files
 
 __all__ = ["AlreadySealed", "DayContents", "SealResult", "seal_day"]
@@ -62,14 +70,18 @@ class AlreadySealed(StoreError):
 class DayContents:
     """Everything one seal commits for one day.
 
-    ``findings`` are the day's results known before sealing (counts, checks,
-    chain verdicts, lineage); the seal hashes them into its manifest leaf.
+    ``records`` and ``lineage`` are frames with the record schema, or Parquet
+    files holding them (as ingest writes them: a file is never loaded whole);
+    ``side_units`` are the quarantined and other non-record units, or a JSON
+    Lines file of them. ``findings`` are the day's results known before sealing
+    (counts, checks, chain verdicts, lineage); the seal hashes them into its
+    manifest leaf.
     """
 
     day: date
-    records: pl.DataFrame
-    lineage: pl.DataFrame
-    side_units: Sequence[Mapping[str, Any]]
+    records: pl.DataFrame | Path
+    lineage: pl.DataFrame | Path
+    side_units: Sequence[Mapping[str, Any]] | Path
     findings: Mapping[str, Any]
     inputs: Sequence[Mapping[str, Any]]
     counts: Mapping[str, Any]
@@ -170,20 +182,15 @@ def _write_seal(
 ) -> SealResult:
     day = contents.day.isoformat()
     final = SealRef(seq, contents.day, store.seals_dir / staging.name)
-    records, hashes = _ordered_records(contents.records)
     first_leaf = compact.size
 
     # Data files first: their hashes go into the manifest leaf.
     part_name = Path(sealed_path(final, "records")).name
-    records.write_parquet(staging / part_name, compression="zstd", statistics=True)
+    hashes = _write_records(contents.records, staging, staging / part_name)
     lineage_name = sealed_path(final, "lineage")
-    contents.lineage.write_parquet(staging / lineage_name, compression="zstd")
+    _write_frame_file(contents.lineage, staging / lineage_name)
     units_name = Path(sealed_path(final, "quarantine")).name
-    units_bytes = b"".join(
-        orjson.dumps(u, option=orjson.OPT_SORT_KEYS) + b"\n"
-        for u in contents.side_units
-    )
-    units_sha = write_bytes_durably(staging / units_name, units_bytes)
+    units_sha = _write_side_units(contents.side_units, staging / units_name)
     findings_sha = write_json_durably(
         staging / sealed_path(final, "findings"), contents.findings
     )
@@ -258,18 +265,57 @@ def _write_seal(
     )
 
 
-def _ordered_records(records: pl.DataFrame) -> tuple[pl.DataFrame, list[bytes]]:
-    """Records in leaf order (ts_start, record_id, leaf hash) and their leaf hashes."""
-    records = records.select(list(RECORD_SCHEMA)).sort(
-        ["ts_start", "record_id"], nulls_last=True, maintain_order=True
-    )
-    hashes = leaf_hashes(records.iter_rows(named=True))
-    keys = records.select("ts_start", "record_id").rows()
-    order = sorted(range(len(hashes)), key=lambda i: (*keys[i], hashes[i]))
-    if order != list(range(len(hashes))):
-        records = records[order]
-        hashes = [hashes[i] for i in order]
-    return records, hashes
+def _write_records(
+    records: pl.DataFrame | Path, staging: Path, target: Path
+) -> list[bytes]:
+    """Write the day's records to ``target`` in leaf order; return the leaf hashes."""
+    if isinstance(records, pl.DataFrame):
+        source = staging / "records-unordered.parquet"
+        _as_records(records).write_parquet(source, compression="zstd")
+    else:
+        source = records
+    check_records_file(source)
+    order = leaf_order(source)
+    write_in_leaf_order(source, target, order)
+    if source.parent == staging:
+        source.unlink()
+    fsync_file(target)
+    return order.hashes
+
+
+def _write_frame_file(frame: pl.DataFrame | Path, target: Path) -> None:
+    if isinstance(frame, pl.DataFrame):
+        _as_records(frame).write_parquet(target, compression="zstd")
+    else:
+        check_records_file(frame)
+        shutil.copyfile(frame, target)
+    fsync_file(target)
+
+
+def _as_records(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(list(RECORD_SCHEMA)).cast(RECORD_SCHEMA)  # type: ignore[arg-type]
+
+
+def _write_side_units(units: Sequence[Mapping[str, Any]] | Path, target: Path) -> str:
+    """Write one sorted-key JSON line per unit, streaming; return the SHA-256."""
+    lines: Iterable[Mapping[str, Any]]
+    lines = _json_lines(units) if isinstance(units, Path) else units
+    digest = hashlib.sha256()
+    with target.open("xb") as handle:
+        for unit in lines:
+            line = orjson.dumps(unit, option=orjson.OPT_SORT_KEYS) + b"\n"
+            digest.update(line)
+            handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return digest.hexdigest()
+
+
+def _json_lines(path: Path) -> Iterator[Mapping[str, Any]]:
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                yield orjson.loads(line)
 
 
 def _commit(

@@ -37,7 +37,7 @@ from typing import Any, Final
 
 from ledgerlens.errors import LedgerlensError
 from ledgerlens.integrity.checkpoint import Checkpoint
-from ledgerlens.integrity.leaf import leaf_hashes, manifest_leaf_bytes
+from ledgerlens.integrity.leaf import manifest_leaf_bytes
 from ledgerlens.integrity.merkle import (
     HASH_SIZE,
     CompactRange,
@@ -369,19 +369,21 @@ def _recompute(
 ) -> _Recomputed | None:
     import polars as pl
 
+    from ledgerlens.store.order import frame_leaf_hashes
+    from ledgerlens.store.reader import record_batches
+
     try:
         manifest_hash = leaf_hash(manifest_leaf_bytes(manifest))
     except LedgerlensError as exc:
         check.problems.append(f"{seal.name}/manifest.json has no leaf: {exc.message}")
         return None
     path = locate(store, seal, "records")
+    ids: list[str | None] = []
+    records: list[bytes] = []
     try:
-        frame = pl.read_parquet(path)
-        ids = frame["record_id"].cast(pl.Utf8).to_list()
-        # A leaf skips null fields, so columns null throughout need no visit:
-        # building fewer row dicts saves about a fifth of the time.
-        used = [c for c in frame.columns if frame[c].null_count() < frame.height]
-        records = leaf_hashes(frame.select(used).iter_rows(named=True))
+        for batch in record_batches(path):
+            ids.extend(batch["record_id"].cast(pl.Utf8).to_list())
+            records.extend(frame_leaf_hashes(batch))
     except LedgerlensError as exc:
         check.problems.append(f"{_rel(store, path)}: {exc.message}")
         return None
