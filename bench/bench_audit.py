@@ -11,6 +11,11 @@ JSON Lines (1,000 spans a line), then for each file:
 
     .venv/bin/python bench/bench_audit.py [--records 1000000] [--work bench/out]
 
+The format ``ledgerlens-jsonl-by-worker`` is the canonical day split into one
+file per producer (worker), each in time order: the shape of a day written by
+several processes. Read file after file, its records are not in leaf order, so
+sealing has to sort them on disk rather than copy them.
+
 Generated files are kept under --work and reused when their size matches.
 """
 
@@ -47,6 +52,8 @@ def _generator():  # type: ignore[no-untyped-def]
 
 def generate(work: Path, fmt: str, records: int) -> Path:
     """Write (or reuse) the benchmark day in one format."""
+    if fmt == "ledgerlens-jsonl-by-worker":
+        return by_worker(work, generate(work, "ledgerlens-jsonl", records), records)
     folder = work / f"logs-{fmt}-{records}"
     stamp = folder / ".complete"
     if stamp.exists():
@@ -64,14 +71,44 @@ def generate(work: Path, fmt: str, records: int) -> Path:
     return path
 
 
+def by_worker(work: Path, day: Path, records: int) -> Path:
+    """Split a canonical day into one time-ordered file per producer chain."""
+    folder = work / f"logs-ledgerlens-jsonl-by-worker-{records}"
+    stamp = folder / ".complete"
+    if stamp.exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    handles = {}
+    with day.open("rb") as source:
+        for line in source:
+            worker = orjson.loads(line)["chain_id"].replace("/", "_")
+            if worker not in handles:
+                handles[worker] = (folder / f"{worker}.jsonl").open("wb")
+            handles[worker].write(line)
+    for handle in handles.values():
+        handle.close()
+    print(f"split {day.name} into {len(handles)} worker files", flush=True)
+    stamp.touch()
+    return folder
+
+
 def floor_seconds(path: Path) -> float:
-    """orjson parse and SHA-256 of every line of the file, in this process."""
+    """orjson parse and SHA-256 of every line of the file(s), in this process."""
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     started = time.perf_counter()
-    with path.open("rb") as handle:
-        for line in handle:
-            orjson.loads(line)
-            hashlib.sha256(line).digest()
+    for file in files:
+        with file.open("rb") as handle:
+            for line in handle:
+                orjson.loads(line)
+                hashlib.sha256(line).digest()
     return time.perf_counter() - started
+
+
+def size_mb(path: Path) -> float:
+    """Bytes of the file, or of the files in the folder, in MB."""
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return sum(f.stat().st_size for f in files) / 1e6
 
 
 def audit_process(path: Path, work: Path) -> tuple[float, float, int]:
@@ -112,7 +149,7 @@ def main() -> None:
         print(json.dumps({
             "format": fmt,
             "records": args.records,
-            "file_mb": round(path.stat().st_size / 1e6, 1),
+            "file_mb": round(size_mb(path), 1),
             "audit_wall_s": round(wall, 1),
             "audit_peak_rss_mb": round(peak_mb),
             "audit_exit": code,

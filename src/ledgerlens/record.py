@@ -45,7 +45,9 @@ __all__ = [
     "RETRIEVAL_ITEM",
     "STATUSES",
     "TEXT_COLUMNS",
+    "TEXT_LENGTHS",
     "Outcome",
+    "check_frame",
     "commit_text",
     "empty_frame",
     "messages_text",
@@ -54,6 +56,7 @@ __all__ = [
     "record_problem",
     "records_frame",
     "sha256_hex",
+    "text_length",
     "text_message",
 ]
 
@@ -144,6 +147,11 @@ RECORD_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 RECORD_COLUMNS: Final[tuple[str, ...]] = tuple(RECORD_SCHEMA)
 TEXT_COLUMNS: Final[tuple[str, ...]] = ("input_text", "output_text")
+TEXT_LENGTHS: Final[dict[str, str]] = {
+    "input_text": "input_chars",
+    "output_text": "output_chars",
+}
+"""The column that stands for each text column in a check frame: its length."""
 
 
 def sha256_hex(data: bytes | str) -> str:
@@ -190,6 +198,28 @@ def record_id_for(source_sha256: str, trace_id: str | None, span_id: str | None)
         ["ledgerlens.record", source_sha256, trace_id or "", span_id or ""]
     )
     return "r-" + sha256_hex(seed)[:32]
+
+
+def text_length(column: str, frame: pl.DataFrame) -> pl.Expr:
+    """Expression: the length in characters of text ``column`` of ``frame``.
+
+    A check frame (see :func:`check_frame`) carries the length already.
+    """
+    length = TEXT_LENGTHS[column]
+    if length in frame.columns:
+        return pl.col(length)
+    return pl.col(column).str.len_chars().cast(pl.Int64).alias(length)
+
+
+def check_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """A record frame with each text column replaced by its length.
+
+    Checks only ever read text as its length; a day of check frames costs a
+    few hundred bytes a record whatever its prompts hold.
+    """
+    return frame.with_columns(
+        text_length(c, frame) for c in TEXT_COLUMNS if c in frame.columns
+    ).drop(c for c in TEXT_COLUMNS if c in frame.columns)
 
 
 def empty_frame() -> pl.DataFrame:

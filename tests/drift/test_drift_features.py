@@ -10,9 +10,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledgerlens.drift import FEATURE_COLUMNS, FEATURE_SCHEMA, NO_POLICY, features
+from ledgerlens.drift import (
+    FEATURE_COLUMNS,
+    FEATURE_SCHEMA,
+    NO_POLICY,
+    SOURCE_COLUMNS,
+    features,
+)
 from ledgerlens.errors import CheckError
-from ledgerlens.record import empty_frame, messages_text, records_frame, text_message
+from ledgerlens.record import (
+    check_frame,
+    empty_frame,
+    messages_text,
+    records_frame,
+    text_message,
+)
 
 MARKER = "ZQX-drift-feature-marker-7731"
 
@@ -41,6 +53,18 @@ def test_text_becomes_its_length_in_characters() -> None:
     assert derived["output_chars"].to_list() == [2, None]
     for column in derived.columns:
         assert all(MARKER not in str(value) for value in derived[column].to_list())
+
+
+def test_a_check_frame_gives_the_same_features_as_the_records() -> None:
+    prompt = messages_text([text_message("user", MARKER + " héllo ✓")])
+    records = records_frame(
+        [{"input_text": prompt, "output_text": "ab", "latency_ms": 3.0}, {}]
+    )
+    slim = check_frame(records.select(SOURCE_COLUMNS))
+
+    assert set(slim.columns) >= {"input_chars", "output_chars"}
+    assert not set(slim.columns) & {"input_text", "output_text"}
+    assert features(slim).equals(features(records))
 
 
 def test_non_finite_latency_becomes_null() -> None:

@@ -21,7 +21,7 @@ from ledgerlens.quality import load_suite, run_quality
 from ledgerlens.quality._catalogue import EXPECTATIONS
 from ledgerlens.quality._frames import build_tables, to_pandas
 from ledgerlens.quality._offenders import RULES
-from ledgerlens.record import messages_text, records_frame, text_message
+from ledgerlens.record import check_frame, messages_text, records_frame, text_message
 
 RecordFactory = Callable[..., dict[str, Any]]
 
@@ -268,6 +268,21 @@ def test_text_columns_never_reach_pandas(
     # The only sentinel left is the one deliberately put in `model`.
     assert [c for c in cells if SENTINEL in c] == [SENTINEL]
     assert list(frames["records"]["input_chars"])[4] == len(rows[4]["input_text"])
+
+
+def test_a_check_frame_of_only_the_read_columns_gives_the_same_results(
+    rows: list[dict[str, Any]],
+    suite_path: Path,
+    results: dict[str, CheckResult],
+) -> None:
+    suite = load_suite(suite_path)
+    slim = check_frame(records_frame(rows).select(sorted(suite.record_columns)))
+
+    found = run_quality(slim, suite_path, reference_row_counts=[])
+
+    assert "input_text" not in slim.columns
+    assert slim["input_chars"].to_list()[4] == len(rows[4]["input_text"])
+    assert {r.check_id: r for r in found} == results
 
 
 def test_the_run_turns_gx_analytics_off(results: dict[str, CheckResult]) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from ledgerlens.errors import CheckError
@@ -235,15 +236,28 @@ def test_clean_day_passes_every_check(clean_day: list[CheckResult]) -> None:
     )
 
 
-def test_a_frame_of_another_schema_is_refused(default_suite: Path) -> None:
-    frame = empty_frame().drop("extra")
+def test_a_frame_without_a_column_the_suite_reads_is_refused(
+    default_suite: Path,
+) -> None:
+    frame = empty_frame().drop("model").with_columns(pl.col("tokens_in").cast(pl.Utf8))
 
     with pytest.raises(CheckError) as caught:
         run_quality(frame, default_suite, reference_row_counts=[])
 
     assert caught.value.message == (
-        "quality checks need a frame with exactly the record schema"
+        "quality checks need record columns: `tokens_in` is not a record column"
+        " of its type; `model` is missing"
     )
+
+
+def test_columns_the_suite_does_not_read_may_be_left_out(
+    make_record: RecordFactory, default_suite: Path, clean_day: list[CheckResult]
+) -> None:
+    frame = records_frame([make_record(i) for i in range(6)]).drop("extra", "reviewer")
+
+    found = run_quality(frame, default_suite, reference_row_counts=[8, 10, 12])
+
+    assert found == clean_day
 
 
 def test_negative_reference_counts_are_refused(default_suite: Path) -> None:

@@ -13,6 +13,7 @@ from ledgerlens.drift.derive import (
     FEATURE_KINDS,
     FEATURE_SCHEMA,
     NO_POLICY,
+    SOURCE_COLUMNS,
     FeatureKind,
     features,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "METHODS",
     "MISSING_LABEL",
     "NO_POLICY",
+    "SOURCE_COLUMNS",
     "ColumnSetting",
     "DriftOutcome",
     "DriftSettings",

@@ -13,8 +13,10 @@ from typing import Final, Literal
 import polars as pl
 
 from ledgerlens.errors import CheckError
+from ledgerlens.record import TEXT_LENGTHS, text_length
 
 __all__ = [
+    "SOURCE_COLUMNS",
     "FEATURE_COLUMNS",
     "FEATURE_KINDS",
     "FEATURE_SCHEMA",
@@ -59,7 +61,7 @@ NO_POLICY: Final = "none"
 _OUTCOME_RANK: Final[dict[str, int]] = {"pass": 1, "flag": 2, "block": 3}
 _RANK_OUTCOME: Final[dict[int, str]] = {0: "unknown", 1: "pass", 2: "flag", 3: "block"}
 
-_SOURCE_COLUMNS: Final[tuple[str, ...]] = (
+SOURCE_COLUMNS: Final[tuple[str, ...]] = (
     "latency_ms",
     "tokens_in",
     "tokens_out",
@@ -75,14 +77,19 @@ _SOURCE_COLUMNS: Final[tuple[str, ...]] = (
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """Derive the drift columns from a frame of canonical records.
 
-    ``records`` has (at least) the columns of
-    :data:`ledgerlens.record.RECORD_SCHEMA` that drift reads. The result has the
+    ``records`` has (at least) the record columns drift reads,
+    :data:`SOURCE_COLUMNS`; a text column may be given as its length (see
+    :func:`ledgerlens.record.check_frame`). The result has the
     columns of :data:`FEATURE_SCHEMA`, one row per record, in the same order:
     a non-finite latency becomes null, text becomes its length in characters,
     and ``policy_outcome`` is the worst outcome of ``policy_results``
     (``block`` > ``flag`` > ``pass``), or ``"none"`` when no policy ran.
     """
-    missing = [name for name in _SOURCE_COLUMNS if name not in records.columns]
+    missing = [
+        name
+        for name in SOURCE_COLUMNS
+        if name not in records.columns and TEXT_LENGTHS.get(name) not in records.columns
+    ]
     if missing:
         msg = f"drift needs record columns that are missing: {', '.join(missing)}"
         raise CheckError(
@@ -94,8 +101,8 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.when(latency.is_finite()).then(latency).alias("latency_ms"),
         pl.col("tokens_in").cast(pl.Int64),
         pl.col("tokens_out").cast(pl.Int64),
-        pl.col("input_text").str.len_chars().cast(pl.Int64).alias("input_chars"),
-        pl.col("output_text").str.len_chars().cast(pl.Int64).alias("output_chars"),
+        text_length("input_text", records),
+        text_length("output_text", records),
         pl.col("model_version").cast(pl.Utf8),
         pl.col("status").cast(pl.Utf8),
         pl.col("finish_reason").cast(pl.Utf8),

@@ -26,20 +26,22 @@ import polars as pl
 
 from ledgerlens._resources import file_entry, packaged_dir
 from ledgerlens.engine._jsonio import read_json, write_json
+from ledgerlens.engine.check_input import check_columns, read_for_checks
 from ledgerlens.engine.day import DayIngest, assemble_day
 from ledgerlens.engine.publish import sign_outputs, signing_options
 from ledgerlens.engine.spec import AuditSpec
 from ledgerlens.errors import StartError, UsageError
 from ledgerlens.findings import CheckResult, verdict_of
 from ledgerlens.progress import NullProgress, Progress
+from ledgerlens.record import check_frame
 from ledgerlens.store import (
     AlreadySealed,
     DayContents,
     Store,
     chain_tips_before,
     create_store,
+    locate,
     open_store,
-    read_records,
     reference_seals,
     seal_day,
     sealed_findings,
@@ -256,9 +258,10 @@ def stage_check(spec: AuditSpec) -> dict[str, Any]:
     from ledgerlens.quality import run_quality
 
     store = open_store(Path(spec.store))
-    records = pl.read_parquet(work / "records.parquet")
     checks_dir, checks_origin = _checks_dir(spec)
-    reference, reference_info, reference_counts = _reference(store, spec)
+    columns = check_columns(checks_dir / "quality.json")
+    records = read_for_checks(work / "records.parquet", columns)
+    reference, reference_info, reference_counts = _reference(store, spec, columns)
 
     results = _ingest_checks(ingest, spec)
     results += run_quality(
@@ -307,17 +310,21 @@ def _checks_dir(spec: AuditSpec) -> tuple[Path, str]:
 
 
 def _reference(
-    store: Store, spec: AuditSpec
+    store: Store, spec: AuditSpec, columns: list[str]
 ) -> tuple[pl.DataFrame, dict[str, Any], list[int]]:
     if spec.reference:
-        frame = _reference_from_logs(spec)
+        frame = _reference_from_logs(spec, columns)
         info = {"days": [], "rows": frame.height, "path": spec.reference}
         return frame, info, [frame.height]
 
     seals = reference_seals(store, spec.day, spec.reference_days)
-    frames = [read_records(store, s) for s in seals]
+    frames = [read_for_checks(locate(store, s, "records"), columns) for s in seals]
     counts = [f.height for f in frames]
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=_schema())
+    frame = (
+        pl.concat(frames)
+        if frames
+        else check_frame(pl.DataFrame(schema=_schema()).select(columns))
+    )
     info = {
         "days": [s.day.isoformat() for s in seals],
         "rows": frame.height,
@@ -326,7 +333,7 @@ def _reference(
     return frame, info, counts
 
 
-def _reference_from_logs(spec: AuditSpec) -> pl.DataFrame:
+def _reference_from_logs(spec: AuditSpec, columns: list[str]) -> pl.DataFrame:
     from ledgerlens.ingest import IngestOptions, discover_sources, read_units
     from ledgerlens.record import records_frame
 
@@ -338,7 +345,7 @@ def _reference_from_logs(spec: AuditSpec) -> pl.DataFrame:
         for unit in read_units(source, options)
         if unit.outcome == "accepted" and unit.record is not None
     ]
-    return records_frame(rows)
+    return check_frame(records_frame(rows).select(columns))
 
 
 def _schema() -> dict[str, pl.DataType]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from ledgerlens.quality._catalogue import COLUMNS, EXPLODED_TABLES, TableName
+from ledgerlens.record import TEXT_LENGTHS, text_length
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["build_tables", "to_pandas"]
 
 _RECORD_DERIVED: dict[str, pl.Expr] = {
-    "input_chars": pl.col("input_text").str.len_chars().cast(pl.Int64),
-    "output_chars": pl.col("output_text").str.len_chars().cast(pl.Int64),
     "retrieval_count": pl.col("retrieval").list.len().cast(pl.Int64),
     "policy_result_count": pl.col("policy_results").list.len().cast(pl.Int64),
 }
@@ -45,8 +44,13 @@ def build_tables(
 
 
 def _records_table(records: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    lengths = {length: text for text, length in TEXT_LENGTHS.items()}
     selected = [
-        _RECORD_DERIVED[n].alias(n) if n in _RECORD_DERIVED else pl.col(n)
+        text_length(lengths[n], records)
+        if n in lengths
+        else _RECORD_DERIVED[n].alias(n)
+        if n in _RECORD_DERIVED
+        else pl.col(n)
         for n in names
         if n != "record_id"
     ]

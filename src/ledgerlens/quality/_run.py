@@ -15,7 +15,7 @@ from ledgerlens.quality._gx import run_with_gx
 from ledgerlens.quality._results import aggregate_result, row_level_result
 from ledgerlens.quality._suite import QualitySuite, load_suite
 from ledgerlens.quality._volume import row_count_result
-from ledgerlens.record import RECORD_SCHEMA
+from ledgerlens.record import RECORD_SCHEMA, TEXT_LENGTHS
 
 __all__ = ["run_quality"]
 
@@ -31,7 +31,10 @@ def run_quality(
 ) -> list[CheckResult]:
     """Run the quality suite at ``suite_path`` on one day's records.
 
-    ``records`` has exactly :data:`ledgerlens.record.RECORD_SCHEMA`.
+    ``records`` has the record columns the suite reads
+    (:attr:`QualitySuite.record_columns`), each with its
+    :data:`~ledgerlens.record.RECORD_SCHEMA` type; a text column may be given
+    as its length (see :func:`ledgerlens.record.check_frame`).
     ``reference_row_counts`` are the record counts of the reference days (may be
     empty); ``declared_empty`` says an empty day is expected, so the no-data
     check passes. Returns one result of kind ``quality`` per suite entry, in file
@@ -39,7 +42,7 @@ def run_quality(
     invalid or cannot run.
     """
     suite = load_suite(suite_path)
-    _require_record_frame(records)
+    _require_record_frame(records, suite)
     reference = _checked_counts(reference_row_counts)
     logger.info(
         "quality suite %s %s: %d entries on %d records",
@@ -72,9 +75,22 @@ def run_quality(
     return results
 
 
-def _require_record_frame(records: pl.DataFrame) -> None:
-    if dict(records.schema) != RECORD_SCHEMA:
-        msg = "quality checks need a frame with exactly the record schema"
+def _require_record_frame(records: pl.DataFrame, suite: QualitySuite) -> None:
+    lengths = {length: pl.Int64() for length in TEXT_LENGTHS.values()}
+    wrong = [
+        name
+        for name, dtype in records.schema.items()
+        if {**RECORD_SCHEMA, **lengths}.get(name) != dtype
+    ]
+    missing = sorted(
+        name
+        for name in suite.record_columns
+        if name not in records.columns and TEXT_LENGTHS.get(name) not in records.columns
+    )
+    if wrong or missing:
+        problems = [f"`{n}` is not a record column of its type" for n in wrong]
+        problems += [f"`{n}` is missing" for n in missing]
+        msg = f"quality checks need record columns: {'; '.join(problems)}"
         raise CheckError(msg, remedy="build it with ledgerlens.record.records_frame")
 
 

@@ -118,6 +118,12 @@ class QualitySuite:
         """Every column some entry names."""
         return frozenset(c for e in self.entries for c in e.columns)
 
+    @property
+    def record_columns(self) -> frozenset[str]:
+        """The record columns the suite reads: ``record_id`` and each source."""
+        sources = (COLUMNS[c].derived_from or c for c in self.columns)
+        return frozenset({"record_id", *sources})
+
 
 class _Problem(Exception):
     """A problem in one place of the file; :func:`load_suite` adds the place."""
