@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
+import polars as pl
 
 from ledgerlens.engine.day import assemble_day
 from ledgerlens.record import RECORD_COLUMNS
@@ -140,3 +145,42 @@ def test_a_merged_unit_names_the_record_it_joined() -> None:
 
     assert day.counts["merged"] == 1
     assert day.merged == [{"source": "a@7#0", "into": "r1"}]
+
+
+def test_with_sinks_every_row_and_rejected_unit_goes_to_its_file(
+    tmp_path: Path,
+) -> None:
+    late = datetime(2026, 11, 24, 1, tzinfo=UTC)
+    units = [
+        _Unit("a", "accepted", _record(f"r{i}", NOON, sha=f"{i}", span=f"s{i}"))
+        for i in range(3)
+    ] + [
+        _Unit("b", "accepted", _record(f"late{i}", late, span=f"l{i}"), offset=i)
+        for i in range(250)
+    ]
+    units.append(_Unit("b", "quarantined", None, reason="invalid_json", raw=b"{x"))
+
+    day = assemble_day(
+        units,
+        day=date(2026, 11, 23),
+        zone=ZoneInfo("UTC"),
+        sources=SOURCES,
+        chain_state={},
+        records_sink=tmp_path / "records.parquet",
+        lineage_sink=tmp_path / "lineage.parquet",
+        side_sink=tmp_path / "side.jsonl",
+    )
+
+    side = [orjson.loads(line) for line in (tmp_path / "side.jsonl").open("rb")]
+    assert len(side) == day.counts["out_of_day"] + day.counts["quarantined"] == 251
+    assert side[-1]["raw_b64"] == base64.b64encode(b"{x").decode()
+    assert day.side_units == [] and day.records.height == 0
+    assert pl.read_parquet(tmp_path / "records.parquet")["record_id"].to_list() == [
+        "r0",
+        "r1",
+        "r2",
+    ]
+    assert pl.read_parquet(tmp_path / "lineage.parquet").height == 0
+    # Findings name a sample of each kind; the count stays whole.
+    assert len(day.out_of_day) == 200 and day.counts["out_of_day"] == 250
+    assert day.formats == {"a": "ledgerlens-jsonl", "b": "ledgerlens-jsonl"}

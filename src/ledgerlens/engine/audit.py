@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
 from ledgerlens._resources import file_entry, packaged_dir
@@ -159,15 +158,13 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
         on_unit=counter.tick,
         records_sink=work / "records.parquet",
         lineage_sink=work / "lineage.parquet",
+        side_sink=work / "side.jsonl",
     )
     counter.flush()
     progress.done(files)
     progress.done(units)
     _attach_formats(day, inputs)
 
-    (work / "side.jsonl").write_bytes(
-        b"".join(orjson.dumps(u) + b"\n" for u in day.side_units)
-    )
     summary = _ingest_summary(day, inputs)
     write_json(work / "ingest.json", summary)
     logger.info(
@@ -205,16 +202,10 @@ def _units_of(sources: Any, options: Any, read_units: Any, bar: Any) -> Any:
 
 
 def _attach_formats(day: DayIngest, inputs: list[dict[str, Any]]) -> None:
-    formats: dict[str, str] = {}
-    for frame in (day.records, day.lineage):
-        for uri, fmt in frame.select("source_uri", "source_format").unique().rows():
-            formats.setdefault(uri, fmt)
-    for unit in day.side_units:
-        formats.setdefault(unit["source_uri"], unit["source_format"])
     for entry in inputs:
-        entry["format"] = formats.get(entry["uri"], "unknown")
+        entry["format"] = day.formats.get(entry["uri"], "unknown")
     for row in day.counts["by_source"]:
-        row["format"] = formats.get(row["uri"], "unknown")
+        row["format"] = day.formats.get(row["uri"], "unknown")
 
 
 def _ingest_summary(day: DayIngest, inputs: list[dict[str, Any]]) -> dict[str, Any]:

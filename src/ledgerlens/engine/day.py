@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -38,17 +39,25 @@ __all__ = ["DayIngest", "assemble_day"]
 logger = logging.getLogger(__name__)
 
 _BATCH = 20_000
-_LISTED = 200  # ids listed per kind in findings; the counts are always complete
+_LISTED = 200  # units named per kind in findings; the counts are always complete
 
 
 @dataclass
 class DayIngest:
-    """The day's records and the account of every unit read."""
+    """The day's records and the account of every unit read.
+
+    Read with sinks, ``records``, ``lineage`` and ``side_units`` are empty: the
+    rows went to the sink files as they came. ``formats`` is the format each
+    source file's units were read as. The id lists (``duplicates``,
+    ``out_of_day``, ``merged``) name the first few hundred of each kind; the
+    counts are always complete.
+    """
 
     day: date
     records: pl.DataFrame
     lineage: pl.DataFrame
     side_units: list[dict[str, Any]]
+    formats: dict[str, str]
     counts: dict[str, Any]
     chains: list[dict[str, Any]]
     chain_tips: dict[str, Any]
@@ -94,7 +103,7 @@ class _Frames:
         self.writer.write_table(table)
 
     def frame(self) -> pl.DataFrame:
-        """All rows: read back from the sink, or joined in memory."""
+        """All rows joined in memory; empty with a sink, which is then complete."""
         self.flush()
         if self.sink is not None:
             if self.writer is None:
@@ -102,10 +111,43 @@ class _Frames:
             else:
                 self.writer.close()
                 self.writer = None
-            return pl.read_parquet(self.sink, columns=["source_uri", "source_format"])
+            return empty_frame()
         if not self.frames:
             return empty_frame()
         return pl.concat(self.frames, how="vertical", rechunk=False)
+
+
+class _SideUnits:
+    """Quarantined and out-of-day units, each with its raw bytes.
+
+    With a ``sink`` every unit is written to that JSON Lines file at once, so a
+    day of many rejected units (a week of logs given for one day, say) is
+    never held in memory.
+    """
+
+    def __init__(self, sink: Path | None = None) -> None:
+        self.units: list[dict[str, Any]] = []
+        self.handle = sink.open("wb") if sink is not None else None
+
+    def add(self, unit: dict[str, Any]) -> None:
+        if self.handle is None:
+            self.units.append(unit)
+        else:
+            self.handle.write(orjson.dumps(unit) + b"\n")
+
+    def close(self) -> list[dict[str, Any]]:
+        """Close the sink; the units kept in memory (none with a sink)."""
+        if self.handle is not None:
+            self.handle.close()
+        return self.units
+
+
+class _Listed(list[dict[str, Any]]):
+    """A list that keeps only its first entries: findings name a sample."""
+
+    def add(self, entry: dict[str, Any]) -> None:
+        if len(self) < _LISTED:
+            self.append(entry)
 
 
 class _Tally:
@@ -148,25 +190,27 @@ def assemble_day(
     on_unit: Callable[[], None] | None = None,
     records_sink: Path | None = None,
     lineage_sink: Path | None = None,
+    side_sink: Path | None = None,
 ) -> DayIngest:
     """Give every unit its final outcome and build the day's frames.
 
-    With sinks, the records and lineage spans go to those Parquet files as they
-    come, and the frames returned hold only their source columns.
+    With sinks, the records and lineage spans go to those Parquet files and the
+    side units to that JSON Lines file as they come, so memory holds a batch
+    and a few dozen bytes a record, whatever the size of the day.
     """
     records, lineage = _Frames(records_sink), _Frames(lineage_sink)
+    side = _SideUnits(side_sink)
+    formats: dict[str, str] = {}
     tally = _Tally()
-    side: list[dict[str, Any]] = []
     index = _DayIndex()
-    duplicates: list[dict[str, str]] = []
-    out_of_day: list[dict[str, str]] = []
-    merged: list[dict[str, Any]] = []
+    duplicates, out_of_day, merged = _Listed(), _Listed(), _Listed()
     verifier = ChainVerifier(_tips(chain_state))
 
     for unit in units:
         if on_unit:
             on_unit()
         outcome, reason, record = unit.outcome, unit.reason, unit.record
+        formats.setdefault(unit.source_uri, unit.source_format)
         if record is not None and outcome in ("accepted", "lineage_only"):
             problem = record_problem(record)
             if problem is not None:
@@ -179,7 +223,7 @@ def assemble_day(
         if outcome == "accepted" and record is not None:
             if index.is_repeat(record):
                 outcome = "duplicate"
-                duplicates.append(
+                duplicates.add(
                     {
                         "record_id": record["record_id"],
                         "of": record["record_id"],
@@ -194,16 +238,16 @@ def assemble_day(
 
         if outcome == "out_of_day" and record is not None:
             local = record["ts_start"].astimezone(zone).date().isoformat()
-            out_of_day.append({"record_id": record["record_id"], "date": local})
+            out_of_day.add({"record_id": record["record_id"], "date": local})
         if outcome == "merged":
-            merged.append(
+            merged.add(
                 {
                     "source": f"{unit.source_uri}@{unit.offset}#{unit.index}",
                     "into": unit.merged_into,
                 }
             )
         if outcome in ("quarantined", "out_of_day"):
-            side.append(_side_unit(unit, outcome, reason))
+            side.add(_side_unit(unit, outcome, reason))
         tally.count(unit.source_uri, outcome, reason)
 
     verdicts = verifier.finish()
@@ -211,16 +255,17 @@ def assemble_day(
         day=day,
         records=records.frame(),
         lineage=lineage.frame(),
-        side_units=side,
+        side_units=side.close(),
+        formats=formats,
         counts=tally.as_dict(sources),
         chains=[_verdict_json(v) for v in verdicts],
         chain_tips={
             k: {"seq": t.seq, "hash": t.hash} for k, t in verifier.tips().items()
         },
-        duplicates=duplicates,
+        duplicates=list(duplicates),
         conflicts=index.conflicts(),
-        out_of_day=out_of_day,
-        merged=merged,
+        out_of_day=list(out_of_day),
+        merged=list(merged),
     )
 
 
