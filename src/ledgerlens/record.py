@@ -200,13 +200,14 @@ def record_id_for(source_sha256: str, trace_id: str | None, span_id: str | None)
     return "r-" + sha256_hex(seed)[:32]
 
 
-def text_length(column: str, frame: pl.DataFrame) -> pl.Expr:
-    """Expression: the length in characters of text ``column`` of ``frame``.
+def text_length(column: str, frame: pl.DataFrame | None = None) -> pl.Expr:
+    """Expression: the length in characters of text ``column``, named for it.
 
-    A check frame (see :func:`check_frame`) carries the length already.
+    When ``frame`` is a check frame (see :func:`check_frame`), which carries the
+    length already, the expression reads it.
     """
     length = TEXT_LENGTHS[column]
-    if length in frame.columns:
+    if frame is not None and length in frame.columns:
         return pl.col(length)
     return pl.col(column).str.len_chars().cast(pl.Int64).alias(length)
 
@@ -217,9 +218,9 @@ def check_frame(frame: pl.DataFrame) -> pl.DataFrame:
     Checks only ever read text as its length; a day of check frames costs a
     few hundred bytes a record whatever its prompts hold.
     """
-    return frame.with_columns(
-        text_length(c, frame) for c in TEXT_COLUMNS if c in frame.columns
-    ).drop(c for c in TEXT_COLUMNS if c in frame.columns)
+    return frame.select(
+        text_length(c) if c in TEXT_COLUMNS else pl.col(c) for c in frame.columns
+    )
 
 
 def empty_frame() -> pl.DataFrame:

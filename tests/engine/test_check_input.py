@@ -9,7 +9,11 @@ from pathlib import Path
 import polars as pl
 
 from ledgerlens._resources import packaged_dir
-from ledgerlens.engine.check_input import check_columns, read_for_checks
+from ledgerlens.engine.check_input import (
+    check_columns,
+    lineage_summary,
+    read_for_checks,
+)
 from ledgerlens.record import check_frame, records_frame
 
 _START = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -42,7 +46,7 @@ def test_the_packaged_checks_read_no_content_column() -> None:
     assert not {"extra", "input_salt", "input_commitment"} & set(columns)
 
 
-def test_a_day_read_in_batches_is_the_day_with_text_as_lengths(
+def test_a_day_read_from_its_file_is_the_day_with_text_as_lengths(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "records.parquet"
@@ -68,3 +72,40 @@ def test_an_empty_day_gives_an_empty_frame_of_the_same_columns(
 
     assert frame.height == 0
     assert frame.schema == check_frame(_day(1).select(columns)).schema
+
+
+def test_the_lineage_tallies_count_each_value_and_order_by_count(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "records.parquet"
+    rows = [
+        {
+            "provider": "openai",
+            "model": "gpt-4o",
+            "prompt_template_id": "t",
+            "prompt_template_version": "2",
+            "retrieval": [{"source": "kb"}, {"source": "web"}, None],
+        },
+        {
+            "provider": "openai",
+            "model": "gpt-4o",
+            "prompt_template_id": "t",
+            "retrieval": [{"source": "kb"}, {"doc_id": "no source"}],
+        },
+        {"provider": "anthropic", "prompt_template_version": "9", "retrieval": []},
+        {"provider": None, "retrieval": None},
+    ]
+    records_frame(
+        [{"retrieval": [], "policy_results": [], **row} for row in rows]
+    ).write_parquet(path)
+
+    summary = lineage_summary(path)
+
+    assert summary == {
+        "providers": {"openai": 2, "anthropic": 1},
+        "models": {"gpt-4o": 2},
+        "model_versions": {},
+        "prompt_templates": {"t": 1, "t@2": 1},
+        "retrieval_sources": {"kb": 2, "web": 1},
+    }
+    assert list(summary["providers"]) == ["openai", "anthropic"]

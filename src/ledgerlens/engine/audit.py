@@ -13,7 +13,6 @@ import json
 import logging
 import platform
 import shutil
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,14 +24,19 @@ import polars as pl
 
 from ledgerlens._resources import file_entry, packaged_dir
 from ledgerlens.engine._jsonio import read_json, write_json
-from ledgerlens.engine.check_input import check_columns, read_for_checks
+from ledgerlens.engine.check_input import (
+    check_columns,
+    drift_columns,
+    lineage_summary,
+    read_for_checks,
+)
 from ledgerlens.engine.day import DayIngest, assemble_day
 from ledgerlens.engine.publish import sign_outputs, signing_options
 from ledgerlens.engine.spec import AuditSpec
 from ledgerlens.errors import StartError, UsageError
 from ledgerlens.findings import CheckResult, verdict_of
 from ledgerlens.progress import NullProgress, Progress
-from ledgerlens.record import check_frame
+from ledgerlens.record import check_frame, empty_frame
 from ledgerlens.store import (
     AlreadySealed,
     DayContents,
@@ -252,7 +256,7 @@ def stage_check(spec: AuditSpec) -> dict[str, Any]:
     checks_dir, checks_origin = _checks_dir(spec)
     columns = check_columns(checks_dir / "quality.json")
     records = read_for_checks(work / "records.parquet", columns)
-    reference, reference_info, reference_counts = _reference(store, spec, columns)
+    reference, reference_info, reference_counts = _reference(store, spec)
 
     results = _ingest_checks(ingest, spec)
     results += run_quality(
@@ -278,7 +282,7 @@ def stage_check(spec: AuditSpec) -> dict[str, Any]:
             "columns": [dict(c) for c in drift.columns],
             "evidently_html": "drift.html",
         },
-        "lineage": _lineage(records),
+        "lineage": lineage_summary(work / "records.parquet"),
         "latency_ms": _latency(records),
         "check_files": [
             file_entry(checks_dir / n, checks_origin)
@@ -301,8 +305,10 @@ def _checks_dir(spec: AuditSpec) -> tuple[Path, str]:
 
 
 def _reference(
-    store: Store, spec: AuditSpec, columns: list[str]
+    store: Store, spec: AuditSpec
 ) -> tuple[pl.DataFrame, dict[str, Any], list[int]]:
+    """Drift's reference records and the reference days' record counts."""
+    columns = drift_columns()
     if spec.reference:
         frame = _reference_from_logs(spec, columns)
         info = {"days": [], "rows": frame.height, "path": spec.reference}
@@ -311,11 +317,7 @@ def _reference(
     seals = reference_seals(store, spec.day, spec.reference_days)
     frames = [read_for_checks(locate(store, s, "records"), columns) for s in seals]
     counts = [f.height for f in frames]
-    frame = (
-        pl.concat(frames)
-        if frames
-        else check_frame(pl.DataFrame(schema=_schema()).select(columns))
-    )
+    frame = pl.concat(frames) if frames else check_frame(empty_frame().select(columns))
     info = {
         "days": [s.day.isoformat() for s in seals],
         "rows": frame.height,
@@ -337,12 +339,6 @@ def _reference_from_logs(spec: AuditSpec, columns: list[str]) -> pl.DataFrame:
         if unit.outcome == "accepted" and unit.record is not None
     ]
     return check_frame(records_frame(rows).select(columns))
-
-
-def _schema() -> dict[str, pl.DataType]:
-    from ledgerlens.record import RECORD_SCHEMA
-
-    return dict(RECORD_SCHEMA)
 
 
 def _ingest_checks(ingest: Mapping[str, Any], spec: AuditSpec) -> list[CheckResult]:
@@ -391,30 +387,6 @@ def _ingest_checks(ingest: Mapping[str, Any], spec: AuditSpec) -> list[CheckResu
 
 def _reasons(counts: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in counts["quarantine_reasons"].items())
-
-
-def _lineage(records: pl.DataFrame) -> dict[str, dict[str, int]]:
-    def tally(values: Any) -> dict[str, int]:
-        counted = Counter(v for v in values if v is not None)
-        return dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    templates = [
-        f"{i}@{v}" if v is not None else i
-        for i, v in records.select(
-            "prompt_template_id", "prompt_template_version"
-        ).rows()
-        if i is not None
-    ]
-    sources = records.select(
-        pl.col("retrieval").explode().struct.field("source")
-    ).to_series()
-    return {
-        "providers": tally(records["provider"]),
-        "models": tally(records["model"]),
-        "model_versions": tally(records["model_version"]),
-        "prompt_templates": tally(templates),
-        "retrieval_sources": tally(sources),
-    }
 
 
 def _latency(records: pl.DataFrame) -> dict[str, float | None]:

@@ -58,7 +58,9 @@ class ParquetAdapter:
         """Yield one unit per row, streaming the file batch by batch."""
         check_unchanged(source)
         maker = UnitMaker(source, self.name, options)
-        parquet = pq.ParquetFile(source.path)
+        # Without pre-buffering only the batch being read is in memory; with it,
+        # pyarrow reads ahead and a large file's peak grows several-fold.
+        parquet = pq.ParquetFile(source.path, pre_buffer=False)
         row = 0
         for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
             for values in batch.to_pylist():

@@ -152,7 +152,7 @@ def _deal(source: Path, positions: np.ndarray, rows: int, scratch: Path) -> list
     count = int(bucket_of.max()) + 1
     buckets = _Buckets([scratch / f"bucket-{k:05d}.arrow" for k in range(count)])
     start = 0
-    with buckets, pq.ParquetFile(source) as parquet:
+    with buckets, pq.ParquetFile(source, pre_buffer=False) as parquet:
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
             end = start + batch.num_rows
             table = pa.Table.from_batches([batch]).append_column(
