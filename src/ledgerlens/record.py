@@ -260,6 +260,10 @@ def record_problem(record: Mapping[str, Any]) -> str | None:
         value = record.get(name)
         if value is not None and not _fits(name, dtype, value):
             return f"bad_field:{name}"
+    record_id = record.get("record_id")
+    if isinstance(record_id, str) and not record_id.strip():
+        # A blank id names nothing: it could not be proved or cited later.
+        return "bad_field:record_id"
     return None
 
 

@@ -410,6 +410,7 @@ def test_out_of_range_values_are_quarantined_not_fatal(
         {**base, "record_id": "h3", "cost_usd": 1e12},
         {**json.loads(good[0]), "record_id": "h4", "chain_seq": "0"},
         {**json.loads(good[0]), "record_id": "h5", "chain_seq": -1},
+        {**base, "record_id": " "},
     ]
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -432,11 +433,12 @@ def test_out_of_range_values_are_quarantined_not_fatal(
 
     counts = _findings(tmp_path / "out", "2026-11-23")["counts"]
     assert result.exit_code in (0, 1), result.output
-    assert (counts["read"], counts["accepted"], counts["quarantined"]) == (9, 3, 6)
+    assert (counts["read"], counts["accepted"], counts["quarantined"]) == (10, 3, 7)
     assert counts["quarantine_reasons"] == {
         "bad_field:chain_seq": 2,
         "bad_field:cost_usd": 1,
         "bad_field:latency_ms": 1,
+        "bad_field:record_id": 1,
         "bad_field:tokens_in": 1,
         "too_deeply_nested": 1,
     }
