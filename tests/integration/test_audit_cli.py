@@ -496,3 +496,27 @@ def test_a_wrong_passphrase_stops_the_run_before_it_seals(
     assert result.exit_code == 2
     assert "wrong passphrase" in result.stderr
     assert not (tmp_path / "store" / "seals").exists()
+
+
+def test_an_unknown_naive_zone_is_refused_before_the_store_is_made(
+    cli: Cli, week: Path, tmp_path: Path
+) -> None:
+    """Regression: the zone was only looked up when a naive timestamp came."""
+    result = cli(
+        "audit",
+        "--logs",
+        week / "2026-11-23",
+        "--date",
+        "2026-11-23",
+        "--store",
+        tmp_path / "store",
+        "--out",
+        tmp_path / "out",
+        "--no-sign",
+        "--naive-tz",
+        "Mars/Olympus_Mons",
+    )
+
+    assert result.exit_code == 2
+    assert "--naive-tz `Mars/Olympus_Mons` is not an IANA time zone" in result.stderr
+    assert not (tmp_path / "store").exists()
