@@ -111,7 +111,29 @@ def size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in files) / 1e6
 
 
-def audit_process(path: Path, work: Path) -> tuple[float, float, int]:
+def memory_cgroup(limit_mb: int) -> Path:
+    """A cgroup (v1 memory controller or v2) capping memory at ``limit_mb``.
+
+    The child joins it before it starts, so going over the cap kills it: a run
+    that finishes under a cap smaller than its input read the day in bounded
+    memory. Needs a writable cgroup filesystem (root in a container, say).
+    """
+    v1 = Path("/sys/fs/cgroup/memory")
+    if v1.is_dir():
+        group = v1 / "ledgerlens-bench"
+        group.mkdir(exist_ok=True)
+        (group / "memory.limit_in_bytes").write_text(str(limit_mb << 20))
+        return group
+    group = Path("/sys/fs/cgroup/ledgerlens-bench")
+    group.mkdir(exist_ok=True)
+    (group / "memory.max").write_text(str(limit_mb << 20))
+    (group / "memory.swap.max").write_text("0")
+    return group
+
+
+def audit_process(
+    path: Path, work: Path, cgroup: Path | None = None
+) -> tuple[float, float, int]:
     """Wall seconds, peak RSS (MB) and exit code of one ``ledgerlens audit``."""
     store, out = work / "store", work / "out"
     shutil.rmtree(store, ignore_errors=True)
@@ -123,8 +145,13 @@ def audit_process(path: Path, work: Path) -> tuple[float, float, int]:
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with log.open("w") as sink:
+        def join_cgroup() -> None:
+            if cgroup is not None:
+                (cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
         child = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
-                                 env={**os.environ, "DO_NOT_TRACK": "1"})
+                                 env={**os.environ, "DO_NOT_TRACK": "1"},
+                                 preexec_fn=join_cgroup)
         # wait4 gives this child's own peak RSS, not the maximum over all children.
         _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
@@ -140,12 +167,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "out")
     parser.add_argument("--formats", default="ledgerlens-jsonl,otlp-jsonl")
+    parser.add_argument("--memory-limit-mb", type=int,
+                        help="run each audit in a memory cgroup of this size")
     args = parser.parse_args()
+    cgroup = memory_cgroup(args.memory_limit_mb) if args.memory_limit_mb else None
 
     for fmt in args.formats.split(","):
         path = generate(args.work, fmt, args.records)
         floor = floor_seconds(path)
-        wall, peak_mb, code = audit_process(path, args.work / f"run-{fmt}")
+        wall, peak_mb, code = audit_process(path, args.work / f"run-{fmt}", cgroup)
         print(json.dumps({
             "format": fmt,
             "records": args.records,
@@ -153,6 +183,7 @@ def main() -> None:
             "audit_wall_s": round(wall, 1),
             "audit_peak_rss_mb": round(peak_mb),
             "audit_exit": code,
+            "memory_limit_mb": args.memory_limit_mb,
             "floor_s": round(floor, 1),
             "ratio_to_floor": round(wall / floor, 1),
             "records_per_s": round(args.records / wall),
