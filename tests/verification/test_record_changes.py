@@ -48,6 +48,11 @@ def test_deleted_rows_are_counted_and_nothing_else(gone: set[int]) -> None:
     assert len(changes.deleted) == len(gone)
     assert not (changes.edited or changes.inserted or changes.reordered)
     assert all(name.startswith("leaf ") for name in changes.deleted)
+    # Each is named by the nearest record still present before it.
+    for index, name in zip(sorted(gone), changes.deleted, strict=True):
+        before = [i for i in kept if i < index]
+        after = f"after {ids[before[-1]]}" if before else "first record"
+        assert name == f"leaf {index} of the day ({after})"
 
 
 @given(st.sets(st.integers(min_value=0, max_value=39), min_size=1, max_size=10))

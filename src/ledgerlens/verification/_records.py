@@ -90,7 +90,7 @@ def compare_record_leaves(
     return RecordChanges(
         edited=tuple(_id(ids, row) for row in new_rows[:edits]),
         inserted=tuple(_id(ids, row) for row in new_rows[edits:]),
-        deleted=tuple(_deleted_name(i, sealed, matched, ids) for i in gone[edits:]),
+        deleted=_deleted_names(gone[edits:], matched, ids),
         reordered=tuple(_id(ids, row) for row in _moved(matched)),
     )
 
@@ -118,18 +118,19 @@ def _moved(matched: list[tuple[int, int]]) -> list[int]:
     return [row for row, _ in matched if row not in keep]
 
 
-def _deleted_name(
-    index: int,
-    sealed: Sequence[bytes],
-    matched: list[tuple[int, int]],
-    ids: Sequence[str],
-) -> str:
+def _deleted_names(
+    gone: Sequence[int], matched: list[tuple[int, int]], ids: Sequence[str]
+) -> tuple[str, ...]:
+    """Name each deleted leaf by the record still present just before it."""
     by_sealed = {sealed_index: row for row, sealed_index in matched}
-    before = next(
-        (by_sealed[i] for i in range(index - 1, -1, -1) if i in by_sealed), None
-    )
-    after = "first record" if before is None else f"after {_id(ids, before)}"
-    return f"leaf {index} of the day ({after})"
+    present = sorted(by_sealed)
+    names = []
+    for index in gone:
+        slot = bisect.bisect_left(present, index)
+        before = by_sealed[present[slot - 1]] if slot else None
+        after = "first record" if before is None else f"after {_id(ids, before)}"
+        names.append(f"leaf {index} of the day ({after})")
+    return tuple(names)
 
 
 def _id(ids: Sequence[str], row: int) -> str:
