@@ -184,3 +184,30 @@ def test_with_sinks_every_row_and_rejected_unit_goes_to_its_file(
     # Findings name a sample of each kind; the count stays whole.
     assert len(day.out_of_day) == 200 and day.counts["out_of_day"] == 250
     assert day.formats == {"a": "ledgerlens-jsonl", "b": "ledgerlens-jsonl"}
+
+
+def test_a_chain_broken_at_every_record_names_the_first_200_problems() -> None:
+    """Regression: a shuffled day wrote every chain problem to the findings."""
+    units = [
+        _Unit(
+            "a",
+            "accepted",
+            _record(f"r{i}", NOON, sha=f"{i}", span=f"s{i}"),
+            offset=i,
+            chain_object={
+                "chain_id": "worker-1",
+                "chain_seq": i,
+                "chain_prev": "not the previous hash",
+                "chain_hash": f"{i:064x}",
+            },
+        )
+        for i in range(300)
+    ]
+
+    day = _assemble(units)
+
+    (chain,) = day.chains
+    assert not chain["ok"]
+    assert chain["problem_count"] >= 300
+    assert len(chain["problems"]) == 200
+    assert chain["problems"][0]["seq"] == 0

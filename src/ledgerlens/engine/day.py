@@ -369,9 +369,12 @@ def _verdict_json(verdict: Any) -> dict[str, Any]:
         "last_seq": verdict.last_seq,
         "ok": verdict.ok,
         "first_broken_seq": verdict.first_broken_seq,
+        # A shuffled day breaks a chain at nearly every record: the findings
+        # (sealed, and read again for every later day) name the first few.
+        "problem_count": len(verdict.problems),
         "problems": [
             {"kind": p.kind, "seq": p.seq, "where": p.where, "detail": p.detail}
-            for p in verdict.problems
+            for p in verdict.problems[:_LISTED]
         ],
     }
 

@@ -271,10 +271,11 @@ def _drift_bars(findings: Mapping[str, Any]) -> list[DriftBar]:
 def _chain_row(chain: Mapping[str, Any]) -> dict[str, Any]:
     """A producer chain with at most a page's worth of its problems."""
     problems = list(chain["problems"])
+    shown = problems[:_MAX_PROBLEMS]
     return {
         **chain,
-        "problems": problems[:_MAX_PROBLEMS],
-        "more_problems": max(0, len(problems) - _MAX_PROBLEMS),
+        "problems": shown,
+        "more_problems": chain.get("problem_count", len(problems)) - len(shown),
     }
 
 
