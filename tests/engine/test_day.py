@@ -211,3 +211,19 @@ def test_a_chain_broken_at_every_record_names_the_first_200_problems() -> None:
     assert chain["problem_count"] >= 300
     assert len(chain["problems"]) == 200
     assert chain["problems"][0]["seq"] == 0
+
+
+def test_a_lineage_span_of_another_day_is_out_of_day_too() -> None:
+    """Regression: lineage spans were sealed into whatever day was audited."""
+    late = datetime(2026, 11, 24, 1, tzinfo=UTC)
+    units = [
+        _Unit("a", "lineage_only", _record("p1", NOON, span="p1")),
+        _Unit("a", "lineage_only", _record("p2", late, span="p2"), offset=1),
+    ]
+
+    day = _assemble(units)
+
+    assert (day.counts["lineage_only"], day.counts["out_of_day"]) == (1, 1)
+    assert day.lineage["record_id"].to_list() == ["p1"]
+    assert day.out_of_day == [{"record_id": "p2", "date": "2026-11-24"}]
+    assert [u["record_id"] for u in day.side_units] == ["p2"]

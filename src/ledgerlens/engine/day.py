@@ -218,8 +218,10 @@ def assemble_day(
         if unit.chain_object is not None:
             _add_to_chain(verifier, unit)
 
-        if outcome == "accepted" and record is not None:
-            outcome = _day_outcome(record, day, zone)
+        # Lineage spans belong to the day they started in, as records do.
+        in_a_day = outcome in ("accepted", "lineage_only") and record is not None
+        if in_a_day and _day_outcome(record, day, zone) == "out_of_day":
+            outcome = "out_of_day"
         if outcome == "accepted" and record is not None:
             if index.is_repeat(record):
                 outcome = "duplicate"
