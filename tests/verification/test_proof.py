@@ -221,3 +221,55 @@ def test_an_unknown_record_is_a_usage_error(cli: Cli, sealed_store: Path) -> Non
 
     assert result.exit_code == 2
     assert "no sealed record has the id `nope`" in result.stderr
+
+
+def test_an_id_shared_by_two_records_needs_a_leaf_to_prove(tmp_path: Path) -> None:
+    """Regression: prove picked the first of several records with one id."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from ledgerlens.errors import UsageError
+    from ledgerlens.record import records_frame
+    from ledgerlens.store import DayContents, create_store, seal_day
+    from ledgerlens.verification.proof import build_proof
+
+    start = datetime(2026, 11, 24, 9, tzinfo=UTC)
+    records = records_frame(
+        [
+            {
+                "record_id": "same" if i < 2 else f"other-{i}",
+                "ts_start": start + timedelta(seconds=i),
+                "tokens_in": i,
+                "retrieval": [],
+                "policy_results": [],
+            }
+            for i in range(3)
+        ]
+    )
+    store = create_store(tmp_path / "store", origin="ledgerlens/test")
+    seal_day(
+        store,
+        DayContents(
+            day=date(2026, 11, 24),
+            records=records,
+            lineage=records.clear(),
+            side_units=[],
+            findings={"verdict": "fail"},
+            inputs=[{"uri": "file:///x", "sha256": "ab" * 32, "bytes": 1}],
+            counts={"read": 3, "accepted": 3},
+            chain_tips={},
+        ),
+    )
+
+    with pytest.raises(UsageError) as ambiguous:
+        build_proof(store, "same")
+    proof = build_proof(store, "same", leaf=1)
+
+    assert ambiguous.value.message == (
+        "2 sealed records have the id `same`: leaves 0 (2026-11-24), 1 (2026-11-24)"
+    )
+    assert proof["leaf_index"] == 1
+    assert orjson.loads(base64.b64decode(proof["leaf_bytes"]))["tokens_in"] == 1
+    with pytest.raises(
+        UsageError, match="no sealed record has the id `same` at leaf 2"
+    ):
+        build_proof(store, "same", leaf=2)

@@ -157,10 +157,18 @@ def verify_store_command(
 @click.option(
     "--hash-only", is_flag=True, help="Export the leaf hash, not the leaf bytes."
 )
+@click.option(
+    "--leaf", type=int, help="Log leaf index, when several records share the id."
+)
 @click.pass_context
 @guarded
 def prove_command(
-    ctx: click.Context, store: str | None, record_id: str, out: str, hash_only: bool
+    ctx: click.Context,
+    store: str | None,
+    record_id: str,
+    out: str,
+    hash_only: bool,
+    leaf: int | None,
 ) -> None:
     """Write a self-contained inclusion proof of one sealed record."""
     from ledgerlens.store import open_store
@@ -168,7 +176,7 @@ def prove_command(
 
     settings = settings_of(ctx).override({"store": store})
     proof = build_proof(
-        open_store(Path(settings.store)), record_id, hash_only=hash_only
+        open_store(Path(settings.store)), record_id, hash_only=hash_only, leaf=leaf
     )
     _write_json(Path(out), proof)
     latest = proof.get("latest")

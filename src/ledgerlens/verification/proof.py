@@ -80,12 +80,18 @@ class ProofCheck:
 
 
 def build_proof(
-    store: Store, record_id: str, *, hash_only: bool = False
+    store: Store,
+    record_id: str,
+    *,
+    hash_only: bool = False,
+    leaf: int | None = None,
 ) -> dict[str, Any]:
-    """The proof of ``record_id`` from the store's current seals."""
-    seal, row, record = _find_record(store, record_id)
-    manifest = json.loads((seal.path / "manifest.json").read_text())
-    index = int(manifest["leaf_range"][0]) + row
+    """The proof of ``record_id`` from the store's current seals.
+
+    When several sealed records carry the id, ``leaf`` (a log leaf index)
+    says which one; without it that is an error naming their leaves.
+    """
+    seal, index, record = _find_record(store, record_id, leaf)
     try:
         data = leaf_bytes_v1(record)
     except LeafError as exc:
@@ -140,11 +146,15 @@ def log_leaves(seals: Sequence[SealRef]) -> LeafHashes:
     return LeafHashes(b"".join(parts))
 
 
-def _find_record(store: Store, record_id: str) -> tuple[SealRef, int, dict[str, Any]]:
+def _find_record(
+    store: Store, record_id: str, leaf: int | None
+) -> tuple[SealRef, int, dict[str, Any]]:
+    """The seal, log leaf index and fields of the sealed record to prove."""
     import polars as pl
 
     from ledgerlens.store.reader import locate
 
+    matches = []
     for seal in sorted(store.current_seals().values(), reverse=True):
         found = (
             pl.scan_parquet(locate(store, seal, "records"))
@@ -153,10 +163,24 @@ def _find_record(store: Store, record_id: str) -> tuple[SealRef, int, dict[str, 
             .collect()
         )
         if found.height:
-            row = found.row(0, named=True)
-            return seal, int(row.pop("__row")), row
-    msg = f"no sealed record has the id `{record_id}`"
-    raise UsageError(msg, remedy="check the record id (see the day's findings)")
+            manifest = json.loads((seal.path / "manifest.json").read_text())
+            first = int(manifest["leaf_range"][0])
+            for row in found.iter_rows(named=True):
+                matches.append((seal, first + int(row.pop("__row")), row))
+    if leaf is not None:
+        matches = [m for m in matches if m[1] == leaf]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        where = "" if leaf is None else f" at leaf {leaf}"
+        msg = f"no sealed record has the id `{record_id}`{where}"
+        raise UsageError(msg, remedy="check the record id (see the day's findings)")
+    named = ", ".join(f"{i} ({s.day})" for s, i, _ in matches[:10])
+    more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
+    msg = (
+        f"{len(matches)} sealed records have the id `{record_id}`: leaves {named}{more}"
+    )
+    raise UsageError(msg, remedy="pass --leaf with the one to prove")
 
 
 def _checkpoint_section(
