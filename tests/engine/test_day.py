@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import polars as pl
+import pytest
 
 from ledgerlens.engine.day import assemble_day
 from ledgerlens.record import RECORD_COLUMNS
@@ -227,3 +228,35 @@ def test_a_lineage_span_of_another_day_is_out_of_day_too() -> None:
     assert day.lineage["record_id"].to_list() == ["p1"]
     assert day.out_of_day == [{"record_id": "p2", "date": "2026-11-24"}]
     assert [u["record_id"] for u in day.side_units] == ["p2"]
+
+
+def test_a_batch_of_long_prompts_is_written_before_its_row_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from ledgerlens.engine import day as day_module
+
+    monkeypatch.setattr(day_module, "_BATCH_TEXT_CHARS", 100)
+    units = [
+        _Unit("a", "accepted", _record(f"r{i}", NOON, sha=f"{i}", span=f"s{i}"))
+        for i in range(5)
+    ]
+    for unit in units:
+        assert unit.record is not None
+        unit.record["input_text"] = "x" * 60
+
+    assemble_day(
+        units,
+        day=date(2026, 11, 23),
+        zone=ZoneInfo("UTC"),
+        sources=SOURCES,
+        chain_state={},
+        records_sink=tmp_path / "records.parquet",
+        lineage_sink=tmp_path / "lineage.parquet",
+        side_sink=tmp_path / "side.jsonl",
+    )
+
+    written = pq.ParquetFile(tmp_path / "records.parquet")
+    sizes = [written.metadata.row_group(i).num_rows for i in range(3)]
+    assert written.metadata.num_row_groups == 3 and sizes == [2, 2, 1]

@@ -39,6 +39,8 @@ __all__ = ["DayIngest", "assemble_day"]
 logger = logging.getLogger(__name__)
 
 _BATCH = 20_000
+_BATCH_TEXT_CHARS = 64_000_000  # about 64 MB of prompt, response and extra text
+_LARGE_COLUMNS = ("input_text", "output_text", "extra")
 _LISTED = 200  # units named per kind in findings; the counts are always complete
 
 
@@ -80,20 +82,23 @@ class _Frames:
         self.frames: list[pl.DataFrame] = []
         self.sink = sink
         self.writer: pq.ParquetWriter | None = None
+        self.text_chars = 0
 
     def add(self, row: dict[str, Any]) -> None:
         if row.get("extra") is not None and row.get("extra_salt") is None:
             # Unmapped attributes may hold prompt text: sealed only as a commitment.
             _, row["extra_salt"], row["extra_commitment"] = commit_text(row["extra"])
         self.rows.append(row)
-        if len(self.rows) >= _BATCH:
+        # A batch ends at a row count or, for long prompts, at a text size.
+        self.text_chars += sum(len(row.get(c) or "") for c in _LARGE_COLUMNS)
+        if len(self.rows) >= _BATCH or self.text_chars >= _BATCH_TEXT_CHARS:
             self.flush()
 
     def flush(self) -> None:
         if not self.rows:
             return
         frame = records_frame(self.rows)
-        self.rows = []
+        self.rows, self.text_chars = [], 0
         if self.sink is None:
             self.frames.append(frame)
             return

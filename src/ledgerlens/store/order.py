@@ -142,7 +142,7 @@ def _bucket_rows(source: Path, count: int) -> int:
         metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
     )
     per_record = max(int(decoded) // max(count, 1), 1)
-    rows = max(_BUCKET_BYTES // per_record, 1_000)
+    rows = max(_BUCKET_BYTES // per_record, 100)
     return max(rows, math.ceil(count / _MAX_BUCKETS))
 
 
