@@ -209,6 +209,7 @@ def test_rerunning_a_sealed_day_reuses_its_seal(
 
     assert result.exit_code == 0, result.output
     assert "[existing seal reused]" in result.output
+    assert "reusing its checks and verdict" in " ".join(result.stderr.split())
     assert len(list((store / "seals").iterdir())) == 3
 
 

@@ -140,8 +140,13 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
 
     reused = _reusable_seal(store, spec, inputs)
     if reused is not None:
-        logger.info(
-            "%s is already sealed from these inputs as %s", spec.day, reused.name
+        # A seal is never rewritten: its checks and verdict stand, whatever
+        # flags this run was given (--strict, --allow-empty, --checks).
+        logger.warning(
+            "%s is already sealed from these inputs as %s: reusing its checks and "
+            "verdict (pass --reseal to check it again with this run's settings)",
+            spec.day,
+            reused.name,
         )
         summary = {"reused_seal": reused.name, "inputs": inputs}
         write_json(work / "ingest.json", summary)
