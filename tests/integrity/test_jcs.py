@@ -89,11 +89,40 @@ def test_values_without_a_canonical_form_are_rejected(value: Any) -> None:
 
 
 def test_lone_surrogate_in_a_key_is_refused() -> None:
-    # NOTE: jcs.py raises the bare UnicodeEncodeError of its UTF-16 sort key
-    # here, not CanonicalizationError (both are ValueErrors); a fix is asked
-    # for. chain.py catches ValueError for this reason.
-    with pytest.raises(ValueError, match="surrogate"):
+    with pytest.raises(CanonicalizationError, match="lone surrogate U\\+DC80"):
         canonicalize({"\udc80": 1})
+
+
+_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n"}
+_SHORT |= {"\r": "\\r", "\t": "\\t"}
+
+
+def _rfc8785_string(text: str) -> str:
+    """Section 3.2.2.2 of RFC 8785, character by character."""
+    out = []
+    for char in text:
+        if char in _SHORT:
+            out.append(_SHORT[char])
+        elif ord(char) < 0x20:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def test_every_code_point_is_escaped_as_the_rfc_says() -> None:
+    # All of the first 0x3000 code points, then every seventh up to U+10FFFF.
+    codes = [*range(0x3000), *range(0x3000, 0x110000, 7)]
+    text = "".join(chr(c) for c in codes if not 0xD800 <= c <= 0xDFFF)
+    expected = _rfc8785_string(text)
+
+    assert canonical_text(text) == expected
+    assert canonical_text({text: text}) == "{" + expected + ":" + expected + "}"
+
+
+def test_the_first_lone_surrogate_of_a_string_is_named() -> None:
+    with pytest.raises(CanonicalizationError, match="lone surrogate U\\+D801"):
+        canonicalize("ok \ud801 then \udc80")
 
 
 def test_integers_at_the_edge_of_the_range() -> None:
