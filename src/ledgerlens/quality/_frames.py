@@ -1,7 +1,10 @@
 """The tables a suite runs on, built from the record frame with polars.
 
-Each table keeps ``record_id`` beside the checked columns so ledgerlens can name
-offending records itself. Only the checked columns go on to pandas and Great
+The records table keeps ``record_id`` beside the checked columns, and an
+exploded table (one row per policy result or retrieved document) keeps the row
+of its record (:data:`RECORD_ROW`), so ledgerlens can name offending records
+itself; ids are looked up only for offenders, which spares a copy of every id
+per list item on a large day. Only the checked columns go on to pandas and Great
 Expectations (:func:`to_pandas`); the text columns never do, only their lengths.
 """
 
@@ -18,7 +21,10 @@ from ledgerlens.record import TEXT_LENGTHS, text_length
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["build_tables", "to_pandas"]
+__all__ = ["RECORD_ROW", "build_tables", "to_pandas"]
+
+RECORD_ROW = "__record_row"
+"""Column of an exploded table: the row of the record each item belongs to."""
 
 _RECORD_DERIVED: dict[str, pl.Expr] = {
     "retrieval_count": pl.col("retrieval").list.len().cast(pl.Int64),
@@ -64,14 +70,23 @@ def _exploded_table(
 
     # A record with no list, or an empty one, contributes no row; a null item
     # inside a list is dropped too, as it holds no field to check.
-    items = (
-        records.select("record_id", list_column)
-        .explode(list_column)
-        .filter(pl.col(list_column).is_not_null())
-    )
-    return items.select(
-        "record_id",
-        *[pl.col(list_column).struct.field(fields[n]).alias(n) for n in names],
+    # Each checked field is taken out of the items before exploding, so only
+    # those fields are ever spread to one row per item.
+    items = pl.col(list_column)
+    present = "__item_present"
+    exploded = [present, *names]
+    return (
+        records.select(
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias(RECORD_ROW),
+            items.list.eval(pl.element().is_not_null()).alias(present),
+            *[
+                items.list.eval(pl.element().struct.field(fields[n])).alias(n)
+                for n in names
+            ],
+        )
+        .explode(exploded)
+        .filter(pl.col(present))
+        .drop(present)
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final
 import polars as pl
 
 from ledgerlens.quality._catalogue import COLUMNS
+from ledgerlens.quality._frames import RECORD_ROW
 from ledgerlens.quality._suite import SuiteEntry
 
 __all__ = ["RULES", "offending_rows"]
@@ -98,11 +99,17 @@ RULES: Final[Mapping[str, Callable[[Mapping[str, Any]], pl.Expr]]] = {
 }
 
 
-def offending_rows(table: pl.DataFrame, entry: SuiteEntry) -> pl.Series:
+def offending_rows(
+    table: pl.DataFrame, entry: SuiteEntry, record_ids: pl.Series
+) -> pl.Series:
     """The ``record_id`` of every row that breaks a row-level entry, in order.
 
-    A row whose record has no id gives a null in the result.
+    ``record_ids`` are the ids of the day's records, by row, for tables that
+    point at their record by row. A row whose record has no id gives a null.
     """
     rule = RULES[entry.expectation]
     mask = rule(entry.kwargs).fill_null(False)
-    return table.filter(mask).get_column("record_id")
+    offenders = table.filter(mask)
+    if "record_id" in offenders.columns:
+        return offenders.get_column("record_id")
+    return record_ids.gather(offenders.get_column(RECORD_ROW))

@@ -58,10 +58,14 @@ def _percent(value: int | float | None) -> float | None:
 
 
 def row_level_result(
-    suite: QualitySuite, entry: SuiteEntry, table: pl.DataFrame, outcome: GxOutcome
+    suite: QualitySuite,
+    entry: SuiteEntry,
+    table: pl.DataFrame,
+    outcome: GxOutcome,
+    record_ids: pl.Series,
 ) -> CheckResult:
     """The result of a row-level entry, naming up to 20 offending record ids."""
-    offenders = offending_rows(table, entry)
+    offenders = offending_rows(table, entry, record_ids)
     named = offenders.drop_nulls()
     metrics = outcome.metrics
     unexpected = int(metrics.get("unexpected_count") or 0)

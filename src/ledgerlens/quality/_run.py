@@ -67,7 +67,11 @@ def run_quality(
         else:
             assert entry.table is not None
             result = row_level_result(
-                suite, entry, tables[entry.table], outcomes[entry.id]
+                suite,
+                entry,
+                tables[entry.table],
+                outcomes[entry.id],
+                records["record_id"],
             )
         results.append(result)
 
