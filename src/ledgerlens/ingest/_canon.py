@@ -41,7 +41,11 @@ def canonical_json(value: Any) -> str:
             # A lone surrogate: let the reference encoder name the problem.
             return canonical_text(value)
     parts: list[str] = []
-    _encode(value, parts)
+    try:
+        _encode(value, parts)
+    except RecursionError:
+        msg = "value is nested too deeply to encode"
+        raise CanonicalizationError(msg) from None
     return "".join(parts)
 
 

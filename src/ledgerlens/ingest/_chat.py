@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import orjson
 
@@ -40,6 +40,7 @@ __all__ = [
     "openai_message",
     "openai_messages",
     "provider_of_url",
+    "split_url",
 ]
 
 # Policy names given to Azure OpenAI's filter results: on the prompt, on an answer.
@@ -62,11 +63,19 @@ _MESSAGE_KEYS: Final = frozenset(
 )
 
 
+def split_url(url: str | None) -> SplitResult:
+    """The parts of a logged request URL; one that cannot be split is a bad field."""
+    try:
+        return urlsplit(url or "")
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 host)
+        raise UnitRejected("bad_field:url") from None
+
+
 def provider_of_url(url: str | None) -> str | None:
     """The provider serving ``url``, from its host; ``None`` if unknown."""
     if not url:
         return None
-    host = (urlsplit(url).hostname or "").lower()
+    host = (split_url(url).hostname or "").lower()
     for suffix, provider in _HOST_PROVIDERS:
         if host == suffix.lstrip(".") or host.endswith(suffix):
             return provider

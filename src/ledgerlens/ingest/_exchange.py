@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlunsplit
 
 import orjson
 
@@ -38,6 +38,7 @@ from ledgerlens.ingest._chat import (
     map_openai_response,
     openai_messages,
     provider_of_url,
+    split_url,
 )
 from ledgerlens.ingest._sse import reassemble
 from ledgerlens.ingest.interface import UnitRejected
@@ -96,7 +97,7 @@ def is_model_call(exchange: Exchange) -> bool:
     """Whether the exchange is a call to a model API (by host or by path)."""
     if provider_of_url(exchange.url) is not None:
         return True
-    path = urlsplit(exchange.url or "").path.rstrip("/")
+    path = split_url(exchange.url).path.rstrip("/")
     return path.endswith(_MODEL_PATHS)
 
 
@@ -115,7 +116,7 @@ def exchange_draft(exchange: Exchange, *, model_call: bool) -> Draft:
         )
     columns["latency_ms"] = _latency(exchange)
     columns["http_status"] = _status(exchange.status)
-    columns["endpoint"] = urlsplit(exchange.url or "").path or None
+    columns["endpoint"] = split_url(exchange.url).path or None
     columns["status"] = "ok"
     http = _http_extra(exchange)
 
@@ -290,7 +291,7 @@ def _json_text(text: str, name: str) -> Any:
 
 def _deployment(url: str | None) -> str | None:
     """Azure OpenAI's deployment name from ``/openai/deployments/<name>/...``."""
-    parts = urlsplit(url or "").path.split("/")
+    parts = split_url(url).path.split("/")
     if "deployments" in parts:
         index = parts.index("deployments") + 1
         if index < len(parts) and parts[index]:
@@ -325,7 +326,7 @@ def _http_extra(exchange: Exchange) -> dict[str, Any]:
 
 
 def _redacted_url(url: str) -> str:
-    parts = urlsplit(url)
+    parts = split_url(url)
     if not parts.query:
         return url
     query = [

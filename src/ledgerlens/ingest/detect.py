@@ -9,6 +9,7 @@ megabytes long), so detection costs one short read per file.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -47,7 +48,7 @@ def sample_source(source: SourceFile) -> Sample:
                         first_object = _object_or_none(line, at_start=lines_seen == 1)
                 if lines_seen >= _SAMPLE_LINES or read >= _SAMPLE_BYTES:
                     break
-    except (OSError, EOFError, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         # A truncated gzip is an EOFError with no strerror: say what it is.
         why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         msg = f"cannot read log file `{source.path}`: {why}"

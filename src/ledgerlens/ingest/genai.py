@@ -269,7 +269,8 @@ def _indexed_messages(
     groups: dict[int, dict[str, Any]] = {}
     for key in [k for k in attributes if k.startswith(prefix)]:
         index, dot, tail = key[len(prefix) :].partition(".")
-        if not (dot and index.isdigit() and tail.startswith(infix)):
+        digits = index.isascii() and index.isdigit() and len(index) < 10
+        if not (dot and digits and tail.startswith(infix)):
             continue
         field = _message_field(tail[len(infix) :])
         if field is not None:
@@ -374,7 +375,10 @@ def _text(value: Any, name: str) -> str:
 
 def _count(value: Any, name: str) -> int:
     if (isinstance(value, float) and value.is_integer()) or (
-        isinstance(value, str) and value.isdigit()
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) < 40
     ):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -181,7 +181,7 @@ def _map_outcome(payload: Mapping[str, Any], columns: dict[str, Any]) -> None:
     if error_class:
         columns["error_type"] = str(error_class)
     code = str(info.get("error_code") or "")
-    if code.isdigit() and 100 <= int(code) <= 599:
+    if code.isascii() and code.isdigit() and len(code) == 3 and 100 <= int(code) <= 599:
         columns["http_status"] = int(code)
 
 

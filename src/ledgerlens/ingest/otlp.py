@@ -341,7 +341,8 @@ def _log_record(value: Any, offset: int, index: int) -> LogRecord:
     name = value.get("eventName") or attributes.get("event.name")
     key = (trace_id, span_id) if trace_id and span_id else None
     time = value.get("timeUnixNano") or value.get("observedTimeUnixNano") or 0
-    moment = int(time) if str(time).isdigit() else 0
+    text = str(time)
+    moment = int(text) if text.isascii() and text.isdigit() and len(text) <= 40 else 0
     return LogRecord(offset, index, raw, key, name, body, moment)
 
 
@@ -546,8 +547,8 @@ def _required_time(span: dict[str, Any], field: str) -> Any:
 
 
 def _http_status(value: Any) -> int:
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value) if len(value) <= 6 else -1
     if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
         raise UnitRejected("bad_field:http_status")
     return value

@@ -180,7 +180,10 @@ def _event_messages(
         if not isinstance(body, dict):
             raise UnitRejected(f"bad_field:{name}")
         if name == "gen_ai.choice":
-            message = dict(body.get("message") or {})
+            message = body.get("message") or {}
+            if not isinstance(message, dict):
+                raise UnitRejected(f"bad_field:{name}")
+            message = dict(message)
             message.setdefault("role", "assistant")
             converted = openai_message(message)
             if body.get("finish_reason") is not None:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Final
 
-from ledgerlens.errors import UsageError
+from ledgerlens.errors import LedgerlensError, UsageError
 from ledgerlens.ingest.detect import detect_adapter, sample_source
 from ledgerlens.ingest.interface import (
     Adapter,
@@ -25,11 +25,13 @@ from ledgerlens.ingest.registry import ADAPTERS, adapter_named
 from ledgerlens.ingest.sources import read_exact
 from ledgerlens.ingest.timeparse import resolve_zone
 
-__all__ = ["UNKNOWN_FORMAT", "read_units"]
+__all__ = ["READER_ERROR", "UNKNOWN_FORMAT", "read_units"]
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN_FORMAT: Final = "unknown"
+READER_ERROR: Final = "reader_error"
+"""Quarantine reason of a file whose reader met input it cannot handle."""
 _HEAD_BYTES: Final = 64 * 1024  # what a sample holds at most (see detect)
 
 
@@ -74,9 +76,28 @@ def _check_options(options: IngestOptions) -> None:
 
 def _counted(units: Iterator[Unit], source: SourceFile, name: str) -> Iterator[Unit]:
     counts: Counter[str] = Counter()
-    for unit in units:
-        counts[unit.outcome] += 1
-        yield unit
+    try:
+        for unit in units:
+            counts[unit.outcome] += 1
+            yield unit
+    except (LedgerlensError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one odd file must not stop the night
+        # An input no adapter rule foresaw. Where the reader stopped inside the
+        # file is not known, so the whole file is kept as one more unit; the
+        # exception's text may quote the input and is not logged.
+        logger.error(
+            "%s: the %s reader stopped after %d unit(s) on input it cannot handle"
+            " (%s); the whole file is quarantined as `reader_error`",
+            source.uri,
+            name,
+            sum(counts.values()),
+            type(exc).__name__,
+        )
+        counts["quarantined"] += 1
+        yield quarantined_unit(
+            source.uri, name, 0, sum(counts.values()), read_exact(source), READER_ERROR
+        )
     logger.info(
         "%s read as %s: %d unit(s) %s",
         source.uri,

@@ -16,6 +16,7 @@ import hashlib
 import io
 import logging
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
@@ -81,7 +82,7 @@ def read_exact(source: SourceFile) -> bytes:
         return data
     try:
         return _decompress(kind, data)
-    except (OSError, EOFError, ValueError, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
         raise _corrupt(source, kind) from exc
 
 
@@ -137,7 +138,7 @@ def iter_lines(source: SourceFile) -> Iterator[tuple[int, bytes, bool]]:
                     body = body[:-1]
                 yield offset, body, terminated
                 offset += len(line)
-        except (OSError, EOFError, zstandard.ZstdError) as exc:
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
             raise _corrupt(source, kind or "stream") from exc
         while limited.read(_CHUNK):
             pass  # hash what the decoder did not need (a trailer, padding)
@@ -176,19 +177,57 @@ def _decoder(buffered: Any) -> BinaryIO:
     if kind == "gzip":
         return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
     if kind == "zstd":
-        reader = zstandard.ZstdDecompressor().stream_reader(
-            buffered, read_across_frames=True
-        )
-        return cast(BinaryIO, io.BufferedReader(reader, _CHUNK))
+        return cast(BinaryIO, io.BufferedReader(_ZstdFrames(buffered), _CHUNK))
     return cast(BinaryIO, buffered)
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Decompressed bytes of one or more zstd frames; a cut frame is an error.
+
+    zstandard's own stream reader ends quietly at a frame cut short, which
+    would read a truncated file as fewer records (or none) without a word.
+    """
+
+    def __init__(self, compressed: Any) -> None:
+        self.compressed = compressed
+        self.frame = zstandard.ZstdDecompressor().decompressobj()
+        self.in_frame = False
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        while not self.pending:
+            chunk = self.compressed.read(_CHUNK)
+            if not chunk:
+                if self.in_frame:
+                    raise zstandard.ZstdError("the last zstd frame is cut short")
+                return 0
+            self.pending = self._feed(chunk)
+        size = min(len(view), len(self.pending))
+        view[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+    def _feed(self, chunk: bytes) -> bytes:
+        out = []
+        while chunk:
+            self.in_frame = True
+            out.append(self.frame.decompress(chunk))
+            if not self.frame.eof:
+                break
+            chunk = self.frame.unused_data
+            self.frame = zstandard.ZstdDecompressor().decompressobj()
+            self.in_frame = False
+        return b"".join(out)
 
 
 def _decompress(kind: str, data: bytes) -> bytes:
     if kind == "gzip":
         return gzip.decompress(data)
-    with zstandard.ZstdDecompressor().stream_reader(
-        io.BytesIO(data), read_across_frames=True
-    ) as reader:
+    with io.BufferedReader(_ZstdFrames(io.BytesIO(data)), _CHUNK) as reader:
         return reader.read()
 
 

@@ -123,7 +123,9 @@ def from_unix_nanos(value: int | str) -> datetime:
     if isinstance(value, bool):
         raise TimestampError("bad_timestamp", "a boolean is not a timestamp")
     if isinstance(value, str):
-        if not value.isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²" and other scripts'
+        # digits, and a 40-digit value is already far past year 9999.
+        if not (value.isascii() and value.isdigit()) or len(value) > 40:
             raise TimestampError("bad_timestamp", "unix nanoseconds must be digits")
         value = int(value)
     if not isinstance(value, int):

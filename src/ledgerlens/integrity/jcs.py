@@ -29,7 +29,11 @@ def canonicalize(value: Any) -> bytes:
 def canonical_text(value: Any) -> str:
     """Return the RFC 8785 canonical form of a JSON-like value as a string."""
     parts: list[str] = []
-    _encode(value, parts)
+    try:
+        _encode(value, parts)
+    except RecursionError:
+        msg = "value is nested too deeply to encode"
+        raise CanonicalizationError(msg) from None
     return "".join(parts)
 
 

@@ -1,0 +1,157 @@
+"""Regressions from the fault-injection run: inputs that used to stop the whole
+audit (exit 70) or be read as less than they hold."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import zstandard
+from ingest_helpers import export_request, otlp_attributes, read_path, span, write_lines
+
+from ledgerlens.errors import IngestError
+from ledgerlens.ingest import reader as reader_module
+from ledgerlens.ingest.reader import READER_ERROR
+
+_T = "2026-11-23T10:03:00Z"
+_LLM = {"gen_ai.system": "openai", "gen_ai.request.model": "gpt-4o"}
+
+
+def _canonical(**fields: Any) -> bytes:
+    return orjson.dumps({"ts_start": _T, "model": "m", **fields})
+
+
+def test_a_line_nested_too_deeply_to_encode_is_one_quarantined_unit(
+    tmp_path: Path,
+) -> None:
+    """Regression: RecursionError in the canonical encoder ended the run."""
+    deep = b'{"ts_start": "' + _T.encode() + b'", "deep": '
+    deep += b'{"a": ' * 500 + b"1" + b"}" * 500 + b"}"
+    lines = [_canonical(record_id="a"), deep, _canonical(record_id="b")]
+
+    units = read_path(write_lines(tmp_path / "deep.jsonl", lines))
+
+    assert [u.outcome for u in units] == ["accepted", "quarantined", "accepted"]
+    assert units[1].reason == "bad_field:extra" and units[1].raw == deep
+
+
+@pytest.mark.parametrize("time", ["²", "١٧٨٨٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠", "9" * 5000])
+def test_otlp_times_that_are_not_ascii_digits_are_bad_timestamps(
+    tmp_path: Path, time: str
+) -> None:
+    """Regression: str.isdigit() let "²" through to int(), which raised."""
+    path = tmp_path / "spans.json"
+    path.write_bytes(orjson.dumps(export_request([span(_LLM, start=time)])))
+
+    (unit,) = read_path(path)
+
+    assert (unit.outcome, unit.reason) == ("quarantined", "bad_timestamp")
+
+
+def test_a_choice_event_whose_message_is_not_an_object_is_a_bad_field(
+    tmp_path: Path,
+) -> None:
+    """Regression: dict() of a string message raised ValueError."""
+    event = {
+        "name": "gen_ai.choice",
+        "timeUnixNano": "1",
+        "attributes": otlp_attributes({"message": "not an object"}),
+    }
+    path = tmp_path / "events.json"
+    path.write_bytes(orjson.dumps(export_request([span(_LLM, events=[event])])))
+
+    (unit,) = read_path(path)
+
+    assert (unit.outcome, unit.reason) == ("quarantined", "bad_field:gen_ai.choice")
+
+
+def test_a_har_url_that_cannot_be_split_is_a_bad_field(tmp_path: Path) -> None:
+    """Regression: urlsplit raised on an unclosed IPv6 host."""
+    entry = {
+        "startedDateTime": "2024-06-01T12:00:00.250+02:00",
+        "time": 10,
+        "request": {"method": "POST", "url": "http://[::1/v1/chat/completions"},
+        "response": {"status": 200, "content": {"mimeType": "application/json"}},
+    }
+    path = tmp_path / "calls.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+
+    (unit,) = read_path(path)
+
+    assert (unit.outcome, unit.reason) == ("quarantined", "bad_field:url")
+
+
+@pytest.mark.parametrize("options", [{}, {"format": "ledgerlens-jsonl"}])
+def test_a_gzip_stream_damaged_in_the_middle_is_an_ingest_error(
+    tmp_path: Path, options: dict[str, str]
+) -> None:
+    """Regression: zlib.error escaped as an internal error (exit 70)."""
+    data = bytearray(gzip.compress(b"".join(_canonical() + b"\n" for _ in range(400))))
+    data[len(data) // 2] ^= 0xFF
+    path = tmp_path / "day.jsonl.gz"
+    path.write_bytes(bytes(data))
+
+    # Found while detecting the format, or while reading when it is forced.
+    damaged = "CRC check failed|is not a complete gzip stream"
+    with pytest.raises(IngestError, match=damaged):
+        read_path(path, **options)
+
+
+@pytest.mark.parametrize("options", [{}, {"format": "ledgerlens-jsonl"}])
+@pytest.mark.parametrize("keep", [0.6, 0.5, 4 / 1000])
+def test_a_zstd_stream_cut_short_is_an_ingest_error(
+    tmp_path: Path, keep: float, options: dict[str, str]
+) -> None:
+    """Regression: a truncated zstd file was read as no records, exit 0."""
+    lines = b"".join(_canonical(record_id=f"r{i}") + b"\n" for i in range(50))
+    data = zstandard.ZstdCompressor().compress(lines)
+    path = tmp_path / "day.jsonl.zst"
+    path.write_bytes(data[: max(4, int(len(data) * keep))])
+
+    cut = "zstd frame is cut short|is not a complete zstd stream"
+    with pytest.raises(IngestError, match=cut):
+        read_path(path, **options)
+
+
+def test_two_zstd_frames_are_read_whole(tmp_path: Path) -> None:
+    first = b"".join(_canonical(record_id=f"a{i}") + b"\n" for i in range(3))
+    second = b"".join(_canonical(record_id=f"b{i}") + b"\n" for i in range(4))
+    compress = zstandard.ZstdCompressor().compress
+    path = tmp_path / "day.jsonl.zst"
+    path.write_bytes(compress(first) + compress(second))
+
+    units = read_path(path)
+
+    assert [u.record["record_id"] for u in units if u.record] == [
+        *(f"a{i}" for i in range(3)),
+        *(f"b{i}" for i in range(4)),
+    ]
+
+
+def test_a_reader_that_fails_keeps_the_whole_file_as_one_unit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Input no adapter rule foresaw: the night goes on, nothing is lost."""
+    lines = [_canonical(record_id=f"r{i}") for i in range(3)]
+    path = write_lines(tmp_path / "day.jsonl", lines)
+    original = reader_module._counted
+
+    def failing_after_two(units: Any, source: Any, name: str) -> Any:
+        def units_then_failure() -> Any:
+            for index, unit in enumerate(units):
+                if index == 2:
+                    raise ValueError("a fault no rule foresaw, quoting 'prompt'")
+                yield unit
+
+        return original(units_then_failure(), source, name)
+
+    monkeypatch.setattr(reader_module, "_counted", failing_after_two)
+
+    units = read_path(path)
+
+    assert [u.outcome for u in units] == ["accepted", "accepted", "quarantined"]
+    assert units[-1].reason == READER_ERROR
+    assert units[-1].raw == path.read_bytes()
