@@ -12,6 +12,7 @@ import orjson
 import yaml
 from ingest_helpers import read_path
 
+from ledgerlens.ingest._exchange import redacted_unit
 from ledgerlens.record import messages_text, text_message
 
 _CHAT_REQUEST = {
@@ -245,7 +246,44 @@ def test_har_entry_without_time_is_quarantined_alone(tmp_path: Path) -> None:
         ("accepted", None),
         ("quarantined", "missing_timestamp"),
     ]
-    assert units[1].raw == orjson.dumps(bad, option=orjson.OPT_SORT_KEYS)
+    # Kept as the entry re-serialised, its credentials hidden.
+    assert units[1].raw == orjson.dumps(redacted_unit(bad), option=orjson.OPT_SORT_KEYS)
+    assert b"sk-secret" not in units[1].raw
+    assert b'"name":"Authorization","value":"[redacted]"' in units[1].raw
+
+
+def test_no_kept_unit_holds_a_credential(tmp_path: Path) -> None:
+    """Regression: quarantined HAR and VCR units kept API keys in their raw bytes."""
+    entry = _har_entry(
+        "https://x.openai.azure.com/openai/deployments/d/chat/completions"
+        "?api-version=2024-06-01&api-key=sk-in-query",
+        _CHAT_REQUEST,
+        _CHAT_ANSWER,
+    )
+    entry["request"]["cookies"] = [{"name": "session", "value": "sk-in-cookie"}]
+    entry["request"]["queryString"] = [{"name": "api-key", "value": "sk-in-query"}]
+    del entry["startedDateTime"]
+    interaction = {
+        "request": {
+            "method": "POST",
+            "uri": "https://api.openai.com/v1/chat/completions?key=sk-in-query",
+            "headers": {"Authorization": ["Bearer sk-secret"], "api-key": "sk-key"},
+            "body": "{}",
+        },
+        "response": {"status": {"code": 200}, "headers": {}, "body": {"string": "x"}},
+    }
+    cassette = tmp_path / "cassette.yaml"
+    cassette.write_text(yaml.safe_dump({"interactions": [interaction], "version": 1}))
+
+    units = [
+        *read_path(_write_har(tmp_path / "q.har", [entry])),
+        *read_path(cassette),
+    ]
+
+    assert [u.outcome for u in units] == ["quarantined", "quarantined"]
+    for unit in units:
+        assert b"sk-" not in unit.raw
+        assert b"[redacted]" in unit.raw
 
 
 def _openai_sse() -> str:

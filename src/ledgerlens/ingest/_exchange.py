@@ -44,7 +44,7 @@ from ledgerlens.ingest._sse import reassemble
 from ledgerlens.ingest.interface import UnitRejected
 from ledgerlens.ingest.timeparse import TimestampError
 
-__all__ = ["Exchange", "exchange_draft", "is_model_call", "REDACTED"]
+__all__ = ["Exchange", "exchange_draft", "is_model_call", "REDACTED", "redacted_unit"]
 
 REDACTED: Final = "[redacted]"
 _SECRET_HEADERS: Final = frozenset(
@@ -323,6 +323,63 @@ def _http_extra(exchange: Exchange) -> dict[str, Any]:
                 for key, values in sorted(headers.items())
             }
     return http
+
+
+def redacted_unit(value: Any) -> Any:
+    """A HAR entry or VCR interaction with its credentials replaced.
+
+    A unit's raw bytes are kept (in the quarantine, for one) and these formats
+    carry API keys in headers, cookies and query strings: the kept copy has
+    them as ``[redacted]``, like the record's ``extra.http``.
+    """
+    if not isinstance(value, dict):
+        return value
+    redacted = dict(value)
+    for side in ("request", "response"):
+        part = value.get(side)
+        if isinstance(part, dict):
+            redacted[side] = _redacted_part(part)
+    return redacted
+
+
+def _redacted_part(part: dict[str, Any]) -> dict[str, Any]:
+    out = dict(part)
+    if "headers" in out:
+        out["headers"] = _redacted_headers(out["headers"])
+    for key in ("cookies", "queryString"):
+        if isinstance(out.get(key), list):
+            out[key] = [_redacted_pair(item, key) for item in out[key]]
+    for key in ("url", "uri"):
+        if isinstance(out.get(key), str):
+            try:
+                out[key] = _redacted_url(out[key])
+            except UnitRejected:
+                out[key] = REDACTED  # unsplittable: its query cannot be vetted
+    return out
+
+
+def _redacted_headers(headers: Any) -> Any:
+    if isinstance(headers, list):
+        return [_redacted_pair(item, "headers") for item in headers]
+    if isinstance(headers, dict):
+        return {
+            key: ([REDACTED] if isinstance(values, list) else REDACTED)
+            if str(key).lower() in _SECRET_HEADERS
+            else values
+            for key, values in headers.items()
+        }
+    return headers
+
+
+def _redacted_pair(item: Any, kind: str) -> Any:
+    """A ``{"name", "value"}`` item of a HAR list, its value hidden if secret."""
+    if not isinstance(item, dict) or "value" not in item:
+        return item
+    name = str(item.get("name", "")).lower()
+    secret = {"headers": _SECRET_HEADERS, "queryString": _SECRET_QUERY}.get(kind)
+    if secret is None or name in secret:  # every cookie value is a secret
+        return {**item, "value": REDACTED}
+    return item
 
 
 def _redacted_url(url: str) -> str:

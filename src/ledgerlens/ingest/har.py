@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
 
-from ledgerlens.ingest._exchange import Exchange, exchange_draft, is_model_call
+from ledgerlens.ingest._exchange import (
+    Exchange,
+    exchange_draft,
+    is_model_call,
+    redacted_unit,
+)
 from ledgerlens.ingest._jsonlines import parse_json
 from ledgerlens.ingest._units import UnitMaker, dump_unit
 from ledgerlens.ingest.interface import (
@@ -70,7 +75,7 @@ class HarAdapter:
             return
         for index, entry in enumerate(entries):
             build = partial(_draft, entry, options.naive_tz)
-            yield maker.built(0, index, dump_unit(entry), build)
+            yield maker.built(0, index, dump_unit(redacted_unit(entry)), build)
 
 
 HAR: Final = HarAdapter()

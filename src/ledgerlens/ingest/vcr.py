@@ -20,7 +20,12 @@ from typing import Any, Final
 import orjson
 import yaml
 
-from ledgerlens.ingest._exchange import Exchange, exchange_draft, is_model_call
+from ledgerlens.ingest._exchange import (
+    Exchange,
+    exchange_draft,
+    is_model_call,
+    redacted_unit,
+)
 from ledgerlens.ingest._units import UnitMaker, dump_unit
 from ledgerlens.ingest.interface import (
     IngestOptions,
@@ -74,7 +79,7 @@ class VcrCassetteAdapter:
             yield maker.quarantined(0, 0, data, "bad_field:interactions")
             return
         for index, interaction in enumerate(interactions):
-            raw = dump_unit(interaction)
+            raw = dump_unit(redacted_unit(interaction))
             yield maker.built(0, index, raw, partial(_draft, interaction))
 
 
