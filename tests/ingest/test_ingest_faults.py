@@ -155,3 +155,45 @@ def test_a_reader_that_fails_keeps_the_whole_file_as_one_unit(
     assert [u.outcome for u in units] == ["accepted", "accepted", "quarantined"]
     assert units[-1].reason == READER_ERROR
     assert units[-1].raw == path.read_bytes()
+
+
+def test_observations_inside_an_exported_trace_are_units_of_their_own(
+    tmp_path: Path,
+) -> None:
+    """Regression: a generation nested in a trace export was never counted."""
+    export = [
+        {
+            "id": "t-1",
+            "timestamp": "2025-01-22T15:31:28Z",
+            "sessionId": "s-1",
+            "observations": [
+                {
+                    "id": "obs-1",
+                    "type": "GENERATION",
+                    "model": "gpt-4o",
+                    "startTime": "2025-01-22T15:31:28.100Z",
+                    "endTime": "2025-01-22T15:31:29.100Z",
+                    "input": [{"role": "user", "content": "Hi"}],
+                    "output": {"role": "assistant", "content": "Hello"},
+                },
+                {
+                    "id": "obs-2",
+                    "type": "SPAN",
+                    "name": "retrieve",
+                    "startTime": "2025-01-22T15:31:28Z",
+                },
+            ],
+        }
+    ]
+    path = tmp_path / "traces.json"
+    path.write_bytes(orjson.dumps(export))
+
+    units = read_path(path, format="langfuse")
+
+    outcomes = sorted((u.outcome, u.index) for u in units)
+    assert outcomes == [("accepted", 1), ("lineage_only", 2), ("merged", 0)]
+    generation = next(u for u in units if u.outcome == "accepted")
+    assert generation.record is not None
+    assert generation.record["model"] == "gpt-4o"
+    assert generation.record["trace_id"] == "t-1"
+    assert generation.record["session_id"] == "s-1"

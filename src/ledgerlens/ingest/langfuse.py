@@ -5,8 +5,9 @@ of events) holds ``trace-create``, ``generation-create`` / ``-update``,
 ``span-create`` / ``-update``, ``event-create`` and ``score-create`` events.
 An export (``{"data": [...]}``, a JSON list, or JSON Lines) holds trace
 objects and observation objects (``type`` ``GENERATION``, ``SPAN``,
-``EVENT``). Every event or object is one unit; the file is read whole because
-events refer to each other. The units become records so:
+``EVENT``); a trace exported with its observations inline gives each of them
+as an object of its own. Every event or object is one unit; the file is read
+whole because events refer to each other. The units become records so:
 
 * a generation (its create event and every update, folded in order) is one
   ``accepted`` record; the updates are ``merged`` into it;
@@ -177,14 +178,45 @@ def _items(
     # The batch's own metadata (SDK name and version) belongs to no event: each
     # record of the batch keeps a copy.
     batch = value.get("metadata") if isinstance(value, dict) and not whole else None
+    nested_index = len(entries)
     for index, entry in enumerate(entries):
         entry_raw = raw if whole else dump_unit(entry)
+        nested = _nested_observations(entry)
         item = _classify(entry, offset, index, entry_raw)
         if isinstance(item, str):
             yield maker.quarantined(offset, index, entry_raw, item)
-        else:
-            item.batch = batch if isinstance(batch, dict) else {}
-            yield item
+            continue
+        item.batch = batch if isinstance(batch, dict) else {}
+        yield item
+        # A trace exported with its observations: each is a unit of its own.
+        for observation in nested:
+            observation_raw = dump_unit(observation)
+            inner = _classify(observation, offset, nested_index, observation_raw)
+            if isinstance(inner, str):
+                yield maker.quarantined(offset, nested_index, observation_raw, inner)
+            else:
+                inner.batch = item.batch
+                yield inner
+            nested_index += 1
+
+
+def _nested_observations(entry: Any) -> list[Any]:
+    """Observations a trace object carries inline, taken out of it.
+
+    Langfuse's trace export with full details lists each observation object
+    under the trace; a list of ids names them only and stays as it is.
+    """
+    if not isinstance(entry, dict) or "traceId" in entry:
+        return []
+    inline = entry.get("observations")
+    if not isinstance(inline, list) or not any(isinstance(o, dict) for o in inline):
+        return []
+    del entry["observations"]
+    trace_id = entry.get("id")
+    return [
+        {**o, "traceId": o.get("traceId", trace_id)} if isinstance(o, dict) else o
+        for o in inline
+    ]
 
 
 def _classify(entry: Any, offset: int, index: int, raw: bytes) -> _Item | str:
