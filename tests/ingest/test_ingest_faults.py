@@ -197,3 +197,53 @@ def test_observations_inside_an_exported_trace_are_units_of_their_own(
     assert generation.record["model"] == "gpt-4o"
     assert generation.record["trace_id"] == "t-1"
     assert generation.record["session_id"] == "s-1"
+
+
+_SSE = (
+    Path(__file__).parents[2]
+    / "data_fixtures/real/openllmetry-anthropic-sse"
+    / "test_anthropic_message_streaming_legacy.yaml"
+)
+
+
+def _sse_events(body: str) -> list[str]:
+    return [event for event in body.split("\n\n") if event.strip()]
+
+
+def _cut_before(events: list[str], name: str) -> list[str]:
+    return events[: next(i for i, e in enumerate(events) if f"event: {name}" in e)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda e: _cut_before(e, "message_delta"), id="cut-before-delta"),
+        pytest.param(lambda e: _cut_before(e, "message_stop"), id="no-message-stop"),
+        pytest.param(lambda e: [*e[1:], e[0]], id="message-start-last"),
+        pytest.param(lambda e: e[1:], id="no-message-start"),
+    ],
+)
+def test_an_anthropic_stream_cut_short_or_out_of_order_is_incomplete(
+    tmp_path: Path, change: Any
+) -> None:
+    """Regression: such streams were sealed as whole calls with placeholder tokens."""
+    import yaml
+
+    cassette = yaml.safe_load(_SSE.read_text())
+    body = cassette["interactions"][0]["response"]["body"]
+    body["string"] = "\n\n".join(change(_sse_events(body["string"]))) + "\n\n"
+    path = tmp_path / "cassette.yaml"
+    path.write_text(yaml.safe_dump(cassette))
+
+    (unit,) = read_path(path)
+
+    assert (unit.outcome, unit.reason) == ("quarantined", "incomplete_stream")
+
+
+def test_the_whole_anthropic_stream_is_still_one_accepted_call(
+    tmp_path: Path,
+) -> None:
+    (unit,) = read_path(_SSE)
+
+    assert unit.outcome == "accepted" and unit.record is not None
+    assert unit.record["tokens_out"] != 3  # the final count, not the placeholder

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -63,6 +63,18 @@ def parse_events(text: str) -> list[tuple[str | None, str]]:
     return events
 
 
+_ANTHROPIC_EVENTS: Final = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    }
+)
+
+
 def reassemble(text: str) -> Reassembled:
     """Rebuild a streamed answer; :class:`UnitRejected` if an event is not JSON."""
     events = parse_events(text)
@@ -72,13 +84,33 @@ def reassemble(text: str) -> Reassembled:
         for name, p in payloads
     )
     is_anthropic = any(
-        isinstance(p, dict) and p.get("type") == "message_start" for _, p in payloads
+        isinstance(p, dict) and p.get("type") in _ANTHROPIC_EVENTS for _, p in payloads
     )
     if is_anthropic:
         body, error = _anthropic(payloads)
+        if error is None:
+            _require_whole_anthropic_stream(payloads)
         return Reassembled("anthropic", body, error, dict(sorted(kinds.items())))
     body, error = _openai(payloads)
     return Reassembled("openai", body, error, dict(sorted(kinds.items())))
+
+
+def _require_whole_anthropic_stream(payloads: list[tuple[str | None, Any]]) -> None:
+    """Refuse a stream that does not run from ``message_start`` to ``message_stop``.
+
+    The answer's final token count and stop reason arrive near the end: a
+    capture cut short, or with its events out of order, would be sealed as a
+    complete call with the placeholder counts of ``message_start``.
+    """
+    kinds = [
+        p.get("type") if isinstance(p, dict) else None
+        for _, p in payloads
+        if not (isinstance(p, dict) and p.get("type") == "ping")
+    ]
+    if not kinds or kinds[0] != "message_start" or kinds[-1] != "message_stop":
+        raise UnitRejected("incomplete_stream")
+    if kinds.count("message_start") != 1 or "message_delta" not in kinds:
+        raise UnitRejected("incomplete_stream")
 
 
 def _payload(data: str) -> Any:
