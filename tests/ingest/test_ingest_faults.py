@@ -247,3 +247,47 @@ def test_the_whole_anthropic_stream_is_still_one_accepted_call(
 
     assert unit.outcome == "accepted" and unit.record is not None
     assert unit.record["tokens_out"] != 3  # the final count, not the placeholder
+
+
+def test_a_langfuse_update_of_an_observation_never_created_is_unmatched(
+    tmp_path: Path,
+) -> None:
+    """Regression: it became a second accepted call with no model."""
+    time = "2025-01-22T15:31:28.000Z"
+    batch = {
+        "batch": [
+            {
+                "id": "e1",
+                "type": "generation-create",
+                "timestamp": time,
+                "body": {
+                    "id": "g1",
+                    "traceId": "t1",
+                    "model": "gpt-4o",
+                    "startTime": time,
+                },
+            },
+            {
+                "id": "e2",
+                "type": "generation-update",
+                "timestamp": time,
+                "body": {"id": "g1", "usage": {"input": 11, "output": 22}},
+            },
+            {
+                "id": "e3",
+                "type": "generation-update",
+                "timestamp": time,
+                "body": {"id": "nope", "usage": {"input": 11, "output": 22}},
+            },
+        ]
+    }
+    path = tmp_path / "batch.json"
+    path.write_bytes(orjson.dumps(batch))
+
+    units = sorted(read_path(path, format="langfuse"), key=lambda u: u.index)
+
+    assert [(u.outcome, u.reason) for u in units] == [
+        ("accepted", None),
+        ("merged", None),
+        ("quarantined", "unmatched_reference"),
+    ]

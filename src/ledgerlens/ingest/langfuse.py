@@ -240,6 +240,11 @@ def _classify(entry: Any, offset: int, index: int, raw: bytes) -> _Item | str:
     return "unsupported_event"
 
 
+def _is_update(item: _Item) -> bool:
+    """An ``*-update`` event: it changes an observation, it does not make one."""
+    return str(item.envelope.get("type", "")).endswith("-update")
+
+
 class _Joiner:
     """Folds the classified items of one file into records and merged units."""
 
@@ -256,6 +261,13 @@ class _Joiner:
         scores = self._group(items, out)
         self._attach_scores(scores, out)
         for key, group in self.observations.items():
+            if all(_is_update(item) for item in group.items):
+                # Updates of an observation the file never creates.
+                out.extend(
+                    self._quarantined(item, "unmatched_reference")
+                    for item in group.items + group.scores
+                )
+                continue
             out.extend(self._observation_units(key, group))
         for key, group in self.traces.items():
             out.extend(self._trace_units(key, group))
@@ -272,11 +284,13 @@ class _Joiner:
             elif item.kind == "trace":
                 self.traces.setdefault(key, _Group([])).items.append(item)
             else:
-                group = self.observations.setdefault(key, _Group([]))
-                group.items.append(item)
-                trace = item.body.get("traceId")
-                if item.kind == "generation" and len(group.items) == 1:
-                    self.generations_of.setdefault(str(trace), []).append(key)
+                self.observations.setdefault(key, _Group([])).items.append(item)
+        for key, group in self.observations.items():
+            first = group.items[0]
+            created = any(not _is_update(item) for item in group.items)
+            if first.kind == "generation" and created:
+                trace = first.body.get("traceId")
+                self.generations_of.setdefault(str(trace), []).append(key)
         return scores
 
     def _attach_scores(self, scores: list[_Item], out: list[Unit]) -> None:
