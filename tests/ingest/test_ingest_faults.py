@@ -291,3 +291,32 @@ def test_a_langfuse_update_of_an_observation_never_created_is_unmatched(
         ("merged", None),
         ("quarantined", "unmatched_reference"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"), [(200, "unreadable_response"), (502, "http_502")]
+)
+def test_a_page_where_the_answer_belongs_is_an_error_call(
+    tmp_path: Path, status: int, error_type: str
+) -> None:
+    """Regression: an HTML page on HTTP 200 was sealed as a successful call."""
+    entry = {
+        "startedDateTime": "2024-06-01T12:00:00.250+02:00",
+        "time": 10,
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/chat/completions",
+            "postData": {"mimeType": "application/json", "text": '{"model": "m"}'},
+        },
+        "response": {
+            "status": status,
+            "content": {"mimeType": "text/html", "text": "<html>gateway</html>"},
+        },
+    }
+    path = tmp_path / "calls.har"
+    path.write_bytes(orjson.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+
+    (unit,) = read_path(path)
+
+    assert unit.outcome == "accepted" and unit.record is not None
+    assert (unit.record["status"], unit.record["error_type"]) == ("error", error_type)

@@ -126,7 +126,7 @@ def exchange_draft(exchange: Exchange, *, model_call: bool) -> Draft:
         _map_response(exchange, draft)
     if exchange.status is not None and exchange.status >= 400:
         columns["status"] = "error"
-        if not columns.get("error_type"):
+        if columns.get("error_type") in (None, "", "unreadable_response"):
             columns["error_type"] = f"http_{exchange.status}"
     _map_traceparent(exchange, columns)
     draft.extra["http"] = http
@@ -231,7 +231,11 @@ def _map_response(exchange: Exchange, draft: Draft) -> None:
 def _map_answer(body: Any, draft: Draft) -> None:
     if not isinstance(body, dict):
         if body is not None:
+            # An HTML page or plain text where a model's answer belongs (a
+            # gateway's error page on HTTP 200, say): not a successful call.
             draft.extra["response"] = body
+            draft.columns["status"] = "error"
+            draft.columns["error_type"] = "unreadable_response"
         return
     error = body.get("error")
     if isinstance(error, dict):
