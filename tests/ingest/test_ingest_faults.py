@@ -320,3 +320,29 @@ def test_a_page_where_the_answer_belongs_is_an_error_call(
 
     assert unit.outcome == "accepted" and unit.record is not None
     assert (unit.record["status"], unit.record["error_type"]) == ("error", error_type)
+
+
+def test_a_model_that_is_not_text_is_a_bad_field_not_a_missing_one(
+    tmp_path: Path,
+) -> None:
+    """Regression: `model: 5` was sealed as a record with no model."""
+    line = {
+        "id": "batch_req_1",
+        "custom_id": "request-1",
+        "response": {
+            "status_code": 200,
+            "body": {
+                "created": 1711652795,
+                "model": 5,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": "Hi"}}
+                ],
+            },
+        },
+        "error": None,
+    }
+    path = write_lines(tmp_path / "out.jsonl", [orjson.dumps(line)])
+
+    (unit,) = read_path(path)
+
+    assert (unit.outcome, unit.reason) == ("quarantined", "bad_field:model")

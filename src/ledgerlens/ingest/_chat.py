@@ -128,7 +128,9 @@ def map_openai_response(body: Mapping[str, Any], draft: Draft) -> dict[str, Any]
     rest = dict(body)
     columns = draft.columns
     model = rest.pop("model", None)
-    if isinstance(model, str) and model:
+    if model is not None and not isinstance(model, str):
+        raise UnitRejected("bad_field:model")
+    if model:
         columns["model_version"] = model
     _map_usage(rest, columns)
 
@@ -217,6 +219,8 @@ def anthropic_response(message: Mapping[str, Any], draft: Draft) -> dict[str, An
     rest = dict(message)
     columns = draft.columns
     model = rest.pop("model", None)
+    if model is not None and not isinstance(model, str):
+        raise UnitRejected("bad_field:model")
     if isinstance(model, str):
         columns["model_version"] = model
     usage = rest.pop("usage", None)

@@ -199,6 +199,8 @@ def _map_request(exchange: Exchange, draft: Draft) -> None:
         return
     body = dict(body)
     model = body.pop("model", None)
+    if model is not None and not isinstance(model, str):
+        raise UnitRejected("bad_field:model")
     columns["model"] = model if isinstance(model, str) else _deployment(exchange.url)
     if columns["provider"] == "anthropic" or "system" in body:
         draft.input_messages = anthropic_messages(body)
