@@ -346,3 +346,19 @@ def test_a_model_that_is_not_text_is_a_bad_field_not_a_missing_one(
     (unit,) = read_path(path)
 
     assert (unit.outcome, unit.reason) == ("quarantined", "bad_field:model")
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_record(tmp_path: Path) -> None:
+    """Regression: the same line with and without a BOM was two conflicting records."""
+    line = _canonical(record_id="r1")
+    with_bom = tmp_path / "a.jsonl"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + line + b"\n")
+    without = write_lines(tmp_path / "b.jsonl", [line])
+
+    (first,) = read_path(with_bom)
+    (second,) = read_path(without)
+
+    assert first.raw == second.raw == line
+    assert first.offset == 3
+    assert first.record is not None and second.record is not None
+    assert first.record["source_sha256"] == second.record["source_sha256"]

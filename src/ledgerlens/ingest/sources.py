@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 _CHUNK: Final = 1 << 20
 # Magic bytes of the compressions read transparently: a compressed file is
 # hashed as stored, and its units are read from the decompressed bytes.
+_BOM: Final = b"\xef\xbb\xbf"
 COMPRESSIONS: Final = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 _GLOB_MAGIC: Final = frozenset("*?[")
 _REMEDY: Final = "point --logs at a log file, a directory of logs or a glob"
@@ -132,6 +133,10 @@ def iter_lines(source: SourceFile) -> Iterator[tuple[int, bytes, bool]]:
         offset = 0
         try:
             for line in stream:
+                if offset == 0 and line.startswith(_BOM):
+                    # A byte-order mark belongs to the file, not to its first
+                    # unit: the same line with or without it is one record.
+                    offset, line = len(_BOM), line[len(_BOM) :]
                 terminated = line.endswith(b"\n")
                 body = line[:-1] if terminated else line
                 if terminated and body.endswith(b"\r"):
