@@ -134,3 +134,14 @@ def test_a_link_loop_in_the_logs_folder_stops_the_run(tmp_path: Path) -> None:
 
     with pytest.raises(StartError, match="links back to"):
         discover_sources(tmp_path)
+
+
+def test_a_link_to_a_file_already_listed_is_read_once(tmp_path: Path) -> None:
+    """Regression: a symlinked file was read twice, its records all duplicates."""
+    (tmp_path / "a.jsonl").write_bytes(b"{}\n")
+    (tmp_path / "b.jsonl").symlink_to(tmp_path / "a.jsonl")
+    (tmp_path / "c.jsonl").write_bytes(b"{}\n")  # same bytes, another file
+
+    sources = discover_sources(tmp_path)
+
+    assert [s.path.name for s in sources] == ["a.jsonl", "c.jsonl"]

@@ -62,7 +62,7 @@ def discover_sources(
     """
     if is_s3_uri(logs):
         return discover_s3(str(logs), s3_options)
-    paths = _expand(logs)
+    paths = _once(_expand(logs))
     if not paths:
         msg = f"no log files found at `{logs}`"
         raise StartError(msg, remedy=_REMEDY)
@@ -284,6 +284,22 @@ def _walk(root: Path) -> list[Path]:
                 raise StartError(msg, remedy="fix or remove it from --logs")
             found.append(candidate)
     return sorted(found, key=lambda p: p.relative_to(root).parts)
+
+
+def _once(paths: list[Path]) -> list[Path]:
+    """Each file once: a link to a file already listed would double its records."""
+    seen: dict[str, Path] = {}
+    kept = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in seen:
+            logger.warning(
+                "%s is the file %s again (a link): read once", path, seen[real]
+            )
+            continue
+        seen[real] = path
+        kept.append(path)
+    return kept
 
 
 def _hidden(match: str) -> bool:
