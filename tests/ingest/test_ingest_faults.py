@@ -362,3 +362,12 @@ def test_a_byte_order_mark_is_not_part_of_the_first_record(tmp_path: Path) -> No
     assert first.offset == 3
     assert first.record is not None and second.record is not None
     assert first.record["source_sha256"] == second.record["source_sha256"]
+
+
+def test_a_number_too_large_for_a_double_is_non_finite(tmp_path: Path) -> None:
+    line = b'{"ts_start": "' + _T.encode() + b'", "cost_usd": 1e400}'
+
+    good, big = read_path(write_lines(tmp_path / "big.jsonl", [_canonical(), line]))
+
+    assert good.outcome == "accepted"
+    assert (big.outcome, big.reason) == ("quarantined", "non_finite_number")

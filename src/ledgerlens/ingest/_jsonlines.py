@@ -9,6 +9,7 @@ the producer what to fix.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Final
 
@@ -49,7 +50,7 @@ def _failure_reason(data: bytes, terminated: bool) -> str:
     except UnicodeDecodeError:
         return "invalid_utf8"
     try:
-        json.loads(text, parse_constant=_reject_constant)
+        json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except _NonFinite:
         return "non_finite_number"
     except RecursionError:
@@ -65,3 +66,11 @@ def _failure_reason(data: bytes, terminated: bool) -> str:
 
 def _reject_constant(name: str) -> Any:
     raise _NonFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    # orjson refuses 1e400 (it would be infinite); say so rather than "invalid".
+    number = float(text)
+    if math.isinf(number):
+        raise _NonFinite(text)
+    return number
