@@ -371,3 +371,29 @@ def test_a_number_too_large_for_a_double_is_non_finite(tmp_path: Path) -> None:
 
     assert good.outcome == "accepted"
     assert (big.outcome, big.reason) == ("quarantined", "non_finite_number")
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "phoenix-openinference-spans/pxi_turn_trace.json",
+        "otel-contrib-openai-vcr/test_chat_completion_with_content.yaml",
+    ],
+)
+def test_a_byte_order_mark_does_not_hide_a_document_format(
+    tmp_path: Path, fixture: str
+) -> None:
+    """Regression: with a BOM these files were one unsupported_format unit."""
+    source = Path(__file__).parents[2] / "data_fixtures/real" / fixture
+    marked = tmp_path / source.name
+    marked.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+
+    plain = read_path(source)
+    with_bom = read_path(marked)
+
+    assert [(u.outcome, u.reason) for u in with_bom] == [
+        (u.outcome, u.reason) for u in plain
+    ]
+    assert [u.record["record_id"] for u in with_bom if u.record] == [
+        u.record["record_id"] for u in plain if u.record
+    ]

@@ -55,7 +55,7 @@ class PhoenixSpansAdapter:
         if first is not None:
             return 85 if _looks_like_span(first) else 0
         head = sample.head[:4096]
-        if sample.head.lstrip().startswith(b"[") and all(
+        if sample.head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") and all(
             k in head for k in _SNIFF_KEYS
         ):
             return 80
