@@ -397,3 +397,22 @@ def test_a_byte_order_mark_does_not_hide_a_document_format(
     assert [u.record["record_id"] for u in with_bom if u.record] == [
         u.record["record_id"] for u in plain if u.record
     ]
+
+
+@pytest.mark.parametrize("indent", [False, True])
+def test_a_phoenix_export_under_data_is_detected(tmp_path: Path, indent: bool) -> None:
+    """Regression: `{"data": [...]}` was read only with --format."""
+    source = Path(__file__).parents[2] / "data_fixtures/real"
+    source = source / "phoenix-openinference-spans/pxi_turn_trace.json"
+    spans = orjson.loads(source.read_bytes())
+    wrapped = tmp_path / "export.json"
+    option = orjson.OPT_INDENT_2 if indent else 0
+    wrapped.write_bytes(orjson.dumps({"data": spans}, option=option))
+
+    units = read_path(wrapped)
+    forced = read_path(wrapped, format="phoenix-spans")
+
+    assert {u.source_format for u in units} == {"phoenix-spans"}
+    assert [(u.outcome, u.reason) for u in units] == [
+        (u.outcome, u.reason) for u in forced
+    ]

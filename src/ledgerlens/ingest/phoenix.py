@@ -53,13 +53,17 @@ class PhoenixSpansAdapter:
         """Sure when the first span has ``context``, ``span_kind``, ``start_time``."""
         first = sample.first_object
         if first is not None:
-            return 85 if _looks_like_span(first) else 0
+            data = first.get("data")
+            spans = data[:1] if isinstance(data, list) else [first]
+            return 85 if spans and _looks_like_span_value(spans[0]) else 0
         head = sample.head[:4096]
-        if sample.head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[") and all(
-            k in head for k in _SNIFF_KEYS
-        ):
+        stripped = sample.head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not all(k in head for k in _SNIFF_KEYS):
+            return 0
+        if stripped.startswith(b"["):
             return 80
-        return 0
+        # {"data": [...]} as the export API returns it.
+        return 75 if stripped.startswith(b"{") and b'"data"' in head else 0
 
     def read(self, source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
         """Yield one unit per span; a value that is not a span is quarantined."""
@@ -108,6 +112,10 @@ def flatten_attributes(value: Any, prefix: str = "") -> dict[str, Any]:
     else:
         flat[prefix[:-1]] = value
     return flat
+
+
+def _looks_like_span_value(value: Any) -> bool:
+    return isinstance(value, Mapping) and _looks_like_span(value)
 
 
 def _looks_like_span(value: Mapping[str, Any]) -> bool:
