@@ -38,7 +38,8 @@ def sample_source(source: SourceFile) -> Sample:
     read = 0
     try:
         with open_decoded(source) as handle:
-            head = handle.read(_HEAD_BYTES)
+            # A byte-order mark says nothing of the format: no sniffer sees it.
+            head = handle.read(_HEAD_BYTES).removeprefix(_BOM)
         with open_decoded(source) as handle:
             for line in handle:
                 read += len(line)

@@ -54,7 +54,7 @@ class HarAdapter:
 
     def sniff(self, sample: Sample) -> int:
         """Sure when the document opens with a ``log`` holding ``entries``."""
-        head = sample.head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = sample.head.lstrip()
         if head.startswith(b"{") and b'"log"' in head[:400]:
             return 80 if b'"entries"' in sample.head or b'"creator"' in head else 50
         return 0

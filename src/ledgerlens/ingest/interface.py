@@ -110,8 +110,9 @@ class Unit:
 class Sample:
     """What detection shows an adapter of a file.
 
-    ``head`` is the first bytes of the file (up to 64 KiB); ``first_object`` is
-    the first of its first few non-blank lines that parses as a JSON object;
+    ``head`` is the first bytes of the file (up to 64 KiB, without a byte-order
+    mark); ``first_object`` is the first of its first few non-blank lines that
+    parses as a JSON object;
     ``lines_seen`` counts the non-blank lines looked at (at most a few).
     """
 

@@ -102,7 +102,7 @@ class OtlpDocumentAdapter:
         first = sample.first_object
         if first is not None and _EXPORT_KEYS.intersection(first):
             return 50 if sample.lines_seen > 1 else 80
-        head = sample.head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        head = sample.head.lstrip()
         if head.startswith(b"{") and (
             b'"resourceSpans"' in sample.head or b'"resourceLogs"' in sample.head
         ):

@@ -57,7 +57,7 @@ class PhoenixSpansAdapter:
             spans = data[:1] if isinstance(data, list) else [first]
             return 85 if spans and _looks_like_span_value(spans[0]) else 0
         head = sample.head[:4096]
-        stripped = sample.head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        stripped = sample.head.lstrip()
         if not all(k in head for k in _SNIFF_KEYS):
             return 0
         if stripped.startswith(b"["):

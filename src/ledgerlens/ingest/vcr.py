@@ -41,7 +41,7 @@ __all__ = ["VCR_CASSETTE", "VcrCassetteAdapter"]
 
 logger = logging.getLogger(__name__)
 
-_YAML_MARK: Final = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?interactions:\s*$")
+_YAML_MARK: Final = re.compile(rb"(?m)^interactions:\s*$")
 _SUFFIXES: Final = (".yaml", ".yml")
 
 
