@@ -129,9 +129,18 @@ def open_or_create_store(spec: AuditSpec) -> Store:
 
 def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str, Any]:
     """Read every source, give every unit its outcome, write the day's frames."""
-    from ledgerlens.ingest import IngestOptions, discover_sources, read_units
+    from ledgerlens.ingest import (
+        IngestOptions,
+        check_options,
+        discover_sources,
+        read_units,
+    )
 
     progress = progress or NullProgress()
+    options = IngestOptions(
+        format=spec.format, naive_tz=spec.naive_tz, ingest_run_id=spec.run_id
+    )
+    check_options(options)  # before anything is created or read
     store = open_or_create_store(spec)
     sources = discover_sources(spec.logs)
     inputs = [{"uri": s.uri, "sha256": s.sha256, "bytes": s.size} for s in sources]
@@ -152,9 +161,6 @@ def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str,
         write_json(work / "ingest.json", summary)
         return summary
 
-    options = IngestOptions(
-        format=spec.format, naive_tz=spec.naive_tz, ingest_run_id=spec.run_id
-    )
     files = progress.task(f"ingesting {len(sources)} file(s)", len(sources))
     units = progress.task("units read", None)
     counter = _Counter(units)

@@ -25,7 +25,7 @@ from ledgerlens.ingest.registry import ADAPTERS, adapter_named
 from ledgerlens.ingest.sources import read_exact
 from ledgerlens.ingest.timeparse import resolve_zone
 
-__all__ = ["READER_ERROR", "UNKNOWN_FORMAT", "read_units"]
+__all__ = ["READER_ERROR", "UNKNOWN_FORMAT", "check_options", "read_units"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def read_units(source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
     whole file; an empty or blank file gives none. Raises :class:`UsageError`
     at the first step for an unknown format name or ``naive_tz``.
     """
-    _check_options(options)
+    check_options(options)
     if options.format is not None:
         adapter: Adapter | None = adapter_named(options.format)
     else:
@@ -64,7 +64,8 @@ def read_units(source: SourceFile, options: IngestOptions) -> Iterator[Unit]:
     yield from _counted(adapter.read(source, options), source, adapter.name)
 
 
-def _check_options(options: IngestOptions) -> None:
+def check_options(options: IngestOptions) -> None:
+    """Raise :class:`UsageError` for a ``naive_tz`` that is not a known zone."""
     if options.naive_tz is None:
         return
     try:
