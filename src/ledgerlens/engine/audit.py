@@ -129,12 +129,8 @@ def open_or_create_store(spec: AuditSpec) -> Store:
 
 def stage_ingest(spec: AuditSpec, progress: Progress | None = None) -> dict[str, Any]:
     """Read every source, give every unit its outcome, write the day's frames."""
-    from ledgerlens.ingest import (
-        IngestOptions,
-        check_options,
-        discover_sources,
-        read_units,
-    )
+    from ledgerlens.ingest import IngestOptions, discover_sources, read_units
+    from ledgerlens.ingest.reader import check_options
 
     progress = progress or NullProgress()
     options = IngestOptions(

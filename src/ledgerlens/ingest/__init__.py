@@ -14,7 +14,7 @@ them. The canonical line format and the attribute mappings are specified in
 from __future__ import annotations
 
 from ledgerlens.ingest.interface import Adapter, IngestOptions, Sample, SourceFile, Unit
-from ledgerlens.ingest.reader import check_options, read_units
+from ledgerlens.ingest.reader import read_units
 from ledgerlens.ingest.registry import FORMATS
 from ledgerlens.ingest.sources import discover_sources
 
@@ -25,7 +25,6 @@ __all__ = [
     "Sample",
     "SourceFile",
     "Unit",
-    "check_options",
     "discover_sources",
     "read_units",
 ]
