@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ __all__ = [
     "fsync_dir",
     "fsync_file",
     "write_bytes_durably",
+    "write_chunks_durably",
     "write_json_durably",
 ]
 
@@ -30,11 +32,19 @@ def file_sha256(path: Path) -> str:
 
 def write_bytes_durably(path: Path, data: bytes) -> str:
     """Write ``data`` to a new file, fsync it, and return its hex SHA-256."""
+    return write_chunks_durably(path, [data])
+
+
+def write_chunks_durably(path: Path, chunks: Iterable[bytes]) -> str:
+    """Write ``chunks`` as they come to a new file, fsync it, return its SHA-256."""
+    digest = hashlib.sha256()
     with path.open("xb") as handle:
-        handle.write(data)
+        for chunk in chunks:
+            digest.update(chunk)
+            handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
-    return hashlib.sha256(data).hexdigest()
+    return digest.hexdigest()
 
 
 def write_json_durably(path: Path, value: Any) -> str:

@@ -14,10 +14,8 @@ The commit is atomic and never rewrites anything sealed:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from ledgerlens.store._files import (
     fsync_dir,
     fsync_file,
     write_bytes_durably,
+    write_chunks_durably,
     write_json_durably,
 )
 from ledgerlens.store.layout import SealRef, Store
@@ -300,15 +299,9 @@ def _write_side_units(units: Sequence[Mapping[str, Any]] | Path, target: Path) -
     """Write one sorted-key JSON line per unit, streaming; return the SHA-256."""
     lines: Iterable[Mapping[str, Any]]
     lines = _json_lines(units) if isinstance(units, Path) else units
-    digest = hashlib.sha256()
-    with target.open("xb") as handle:
-        for unit in lines:
-            line = orjson.dumps(unit, option=orjson.OPT_SORT_KEYS) + b"\n"
-            digest.update(line)
-            handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return digest.hexdigest()
+    return write_chunks_durably(
+        target, (orjson.dumps(u, option=orjson.OPT_SORT_KEYS) + b"\n" for u in lines)
+    )
 
 
 def _json_lines(path: Path) -> Iterator[Mapping[str, Any]]:
