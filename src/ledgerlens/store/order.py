@@ -88,29 +88,22 @@ def check_records_file(path: Path) -> None:
 
 def leaf_order(source: Path) -> LeafOrder:
     """Hash every record of ``source`` and find its leaf position."""
-    keys: list[pl.DataFrame] = []
-    hashes: list[bytes] = []
-    for batch in record_batches(source):
-        batch_hashes = frame_leaf_hashes(batch)
-        keys.append(
-            batch.select("ts_start", "record_id").with_columns(
-                pl.Series("leaf", batch_hashes, dtype=pl.Binary)
-            )
+    keys = [
+        batch.select("ts_start", "record_id").with_columns(
+            pl.Series("leaf", frame_leaf_hashes(batch), dtype=pl.Binary)
         )
-        hashes.extend(batch_hashes)
+        for batch in record_batches(source)
+    ]
     if not keys:
         return LeafOrder([], np.arange(0))
 
-    rows = (
+    ordered = (
         pl.concat(keys)
         .with_row_index("row")
         .sort(["ts_start", "record_id", "leaf"], nulls_last=True)
-        .get_column("row")
-        .to_numpy()
-        .astype(np.int64)
     )
-    ordered = [hashes[i] for i in rows]
-    return LeafOrder(ordered, rows)
+    rows = ordered.get_column("row").to_numpy().astype(np.int64)
+    return LeafOrder(ordered.get_column("leaf").to_list(), rows)
 
 
 def write_in_leaf_order(
