@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal
 
 import polars as pl
@@ -48,6 +48,7 @@ __all__ = [
     "TEXT_LENGTHS",
     "Outcome",
     "check_frame",
+    "check_selection",
     "commit_text",
     "empty_frame",
     "messages_text",
@@ -218,9 +219,12 @@ def check_frame(frame: pl.DataFrame) -> pl.DataFrame:
     Checks only ever read text as its length; a day of check frames costs a
     few hundred bytes a record whatever its prompts hold.
     """
-    return frame.select(
-        text_length(c) if c in TEXT_COLUMNS else pl.col(c) for c in frame.columns
-    )
+    return frame.select(check_selection(frame.columns))
+
+
+def check_selection(columns: Iterable[str]) -> list[pl.Expr]:
+    """Expressions selecting ``columns`` as a check frame has them (text as length)."""
+    return [text_length(c) if c in TEXT_COLUMNS else pl.col(c) for c in columns]
 
 
 def empty_frame() -> pl.DataFrame:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ledgerlens.record import RECORD_SCHEMA, TEXT_COLUMNS, text_length
+from ledgerlens.record import RECORD_SCHEMA, check_selection
 
 __all__ = ["check_columns", "drift_columns", "lineage_summary", "read_for_checks"]
 
@@ -37,9 +37,7 @@ def drift_columns() -> list[str]:
 
 def read_for_checks(path: Path, columns: Iterable[str]) -> pl.DataFrame:
     """The ``columns`` of a records Parquet file, each text as its length."""
-    selected = [
-        text_length(name) if name in TEXT_COLUMNS else pl.col(name) for name in columns
-    ]
+    selected = check_selection(columns)
     return pl.scan_parquet(path).select(selected).collect(engine="streaming")
 
 

@@ -26,6 +26,9 @@ __all__ = ["RECORD_ROW", "build_tables", "to_pandas"]
 RECORD_ROW = "__record_row"
 """Column of an exploded table: the row of the record each item belongs to."""
 
+_TEXT_OF_LENGTH: dict[str, str] = {
+    length: text for text, length in TEXT_LENGTHS.items()
+}
 _RECORD_DERIVED: dict[str, pl.Expr] = {
     "retrieval_count": pl.col("retrieval").list.len().cast(pl.Int64),
     "policy_result_count": pl.col("policy_results").list.len().cast(pl.Int64),
@@ -50,17 +53,17 @@ def build_tables(
 
 
 def _records_table(records: pl.DataFrame, names: list[str]) -> pl.DataFrame:
-    lengths = {length: text for text, length in TEXT_LENGTHS.items()}
-    selected = [
-        text_length(lengths[n], records)
-        if n in lengths
-        else _RECORD_DERIVED[n].alias(n)
-        if n in _RECORD_DERIVED
-        else pl.col(n)
-        for n in names
-        if n != "record_id"
-    ]
+    selected = [_record_column(n, records) for n in names if n != "record_id"]
     return records.select(pl.col("record_id"), *selected)
+
+
+def _record_column(name: str, records: pl.DataFrame) -> pl.Expr:
+    """A checkable records-table column: plain, a text's length, or derived."""
+    if name in _TEXT_OF_LENGTH:
+        return text_length(_TEXT_OF_LENGTH[name], records)
+    if name in _RECORD_DERIVED:
+        return _RECORD_DERIVED[name].alias(name)
+    return pl.col(name)
 
 
 def _exploded_table(
