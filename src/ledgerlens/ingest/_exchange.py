@@ -324,10 +324,7 @@ def _http_extra(exchange: Exchange) -> dict[str, Any]:
         ("response_headers", exchange.response_headers),
     ):
         if headers:
-            http[name] = {
-                key: [REDACTED] if key in _SECRET_HEADERS else list(values)
-                for key, values in sorted(headers.items())
-            }
+            http[name] = dict(sorted(_redacted_headers(headers).items()))
     return http
 
 
