@@ -53,13 +53,19 @@ SOURCES = [
 NOON = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
-def _assemble(units: list[_Unit], zone: str = "UTC"):  # type: ignore[no-untyped-def]
+def _assemble(  # type: ignore[no-untyped-def]
+    units: list[_Unit], zone: str = "UTC", sinks: Path | None = None
+):
+    """Assemble 2026-11-23; with ``sinks``, rows go to files in that folder."""
     return assemble_day(
         units,
         day=date(2026, 11, 23),
         zone=ZoneInfo(zone),
         sources=SOURCES,
         chain_state={},
+        records_sink=sinks / "records.parquet" if sinks else None,
+        lineage_sink=sinks / "lineage.parquet" if sinks else None,
+        side_sink=sinks / "side.jsonl" if sinks else None,
     )
 
 
@@ -161,16 +167,7 @@ def test_with_sinks_every_row_and_rejected_unit_goes_to_its_file(
     ]
     units.append(_Unit("b", "quarantined", None, reason="invalid_json", raw=b"{x"))
 
-    day = assemble_day(
-        units,
-        day=date(2026, 11, 23),
-        zone=ZoneInfo("UTC"),
-        sources=SOURCES,
-        chain_state={},
-        records_sink=tmp_path / "records.parquet",
-        lineage_sink=tmp_path / "lineage.parquet",
-        side_sink=tmp_path / "side.jsonl",
-    )
+    day = _assemble(units, sinks=tmp_path)
 
     side = [orjson.loads(line) for line in (tmp_path / "side.jsonl").open("rb")]
     assert len(side) == day.counts["out_of_day"] + day.counts["quarantined"] == 251
@@ -246,16 +243,7 @@ def test_a_batch_of_long_prompts_is_written_before_its_row_count(
         assert unit.record is not None
         unit.record["input_text"] = "x" * 60
 
-    assemble_day(
-        units,
-        day=date(2026, 11, 23),
-        zone=ZoneInfo("UTC"),
-        sources=SOURCES,
-        chain_state={},
-        records_sink=tmp_path / "records.parquet",
-        lineage_sink=tmp_path / "lineage.parquet",
-        side_sink=tmp_path / "side.jsonl",
-    )
+    _assemble(units, sinks=tmp_path)
 
     written = pq.ParquetFile(tmp_path / "records.parquet")
     sizes = [written.metadata.row_group(i).num_rows for i in range(3)]
