@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from ledgerlens.errors import StoreError
 from ledgerlens.integrity.leaf import leaf_hashes
 from ledgerlens.record import RECORD_SCHEMA
-from ledgerlens.store.reader import BATCH_ROWS, record_batches
+from ledgerlens.store.reader import arrow_batches, record_batches
 
 __all__ = [
     "LeafOrder",
@@ -145,8 +145,8 @@ def _deal(source: Path, positions: np.ndarray, rows: int, scratch: Path) -> list
     count = int(bucket_of.max()) + 1
     buckets = _Buckets([scratch / f"bucket-{k:05d}.arrow" for k in range(count)])
     start = 0
-    with buckets, pq.ParquetFile(source, pre_buffer=False) as parquet:
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+    with buckets:
+        for batch in arrow_batches(source):
             end = start + batch.num_rows
             table = pa.Table.from_batches([batch]).append_column(
                 _POSITION, pa.array(positions[start:end])

@@ -14,6 +14,7 @@ from ledgerlens.store.layout import SealRef, Store
 
 __all__ = [
     "SEALED_FILES",
+    "arrow_batches",
     "chain_tips_before",
     "locate",
     "read_records",
@@ -98,13 +99,20 @@ def record_batches(
     row groups doubled the peak on a million-record day), so a caller that
     keeps little per record reads a day of any size in bounded memory.
     """
+    for batch in arrow_batches(path, columns=columns, rows=rows):
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        yield frame
+
+
+def arrow_batches(
+    path: Path, *, columns: Sequence[str] | None = None, rows: int = BATCH_ROWS
+) -> Iterator[Any]:
+    """The same batches as :func:`record_batches`, as pyarrow record batches."""
     import pyarrow.parquet as pq
 
     with pq.ParquetFile(path, pre_buffer=False) as parquet:
-        for batch in parquet.iter_batches(batch_size=rows, columns=columns):
-            frame = pl.from_arrow(batch)
-            assert isinstance(frame, pl.DataFrame)
-            yield frame
+        yield from parquet.iter_batches(batch_size=rows, columns=columns)
 
 
 def sealed_findings(seal: SealRef) -> dict[str, Any]:
